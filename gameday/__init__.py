@@ -1,0 +1,3 @@
+"""gameday: safe, routine chaos engineering on Kubernetes."""
+
+__version__ = "0.1.0"

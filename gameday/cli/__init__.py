@@ -1,0 +1,83 @@
+"""The `gameday` command line: thin commands that parse input, call a service, render.
+
+Each area of commands lives in its own module and is attached in `_register()`; errors
+derived from GamedayError become one line on stderr and a non-zero exit (a traceback
+only with --debug).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from gameday.cli.context import CliState, state_from
+from gameday.domain.errors import GamedayError
+
+app = typer.Typer(
+    name="gameday",
+    help="Safe, routine chaos engineering: GameDays and Chaos-Monkey kills inside safety windows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Path = typer.Option(
+        None,
+        "--home",
+        envvar="GAMEDAY_HOME",
+        help="Folder holding runbooks/ and schedules/ (default: the current directory).",
+        file_okay=False,
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+) -> None:
+    """Safe, routine chaos engineering: GameDays and Chaos-Monkey kills inside safety windows."""
+    ctx.obj = CliState(home=(home or Path.cwd()).resolve(), debug=debug)
+
+
+def _register() -> None:
+    # Explicit registration, no import-time side effects elsewhere: each module exposes
+    # `register(app)`.
+    from gameday.cli import commands_monkey, commands_plan, commands_runs, commands_specs
+
+    for module in (commands_specs, commands_plan, commands_runs, commands_monkey):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the `gameday` console script."""
+    try:
+        app(standalone_mode=False)
+    except GamedayError as exc:
+        if "--debug" in sys.argv:
+            raise
+        typer.echo(f"gameday: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if "--debug" in sys.argv:
+            raise
+        typer.echo(f"gameday: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(70)
+
+
+__all__ = ["CliState", "app", "main", "state_from"]

@@ -1,0 +1,50 @@
+"""Every knob of the service, each a GAMEDAY_* environment variable (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROTECTED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+
+
+class Settings(BaseSettings):
+    """Service configuration; secrets are SecretStr so they never print by accident."""
+
+    model_config = SettingsConfigDict(env_prefix="GAMEDAY_", extra="ignore")
+
+    home: Path = Field(default_factory=Path.cwd, description="folder with runbooks/ and schedules/")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<home>/gameday.db"
+    )
+    live: bool = Field(default=False, description="send mutating requests; dry run otherwise")
+    timezone: str = Field(default="UTC", description="zone used to show times to people")
+
+    # Kubernetes
+    kube_context: str | None = None
+    kubeconfig: Path | None = None
+    namespace: str = Field(default="gameday", description="the service's own namespace")
+    pod_name: str | None = Field(default=None, description="this replica's pod, never a target")
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    default_channel: str = "#gameday"
+
+    # HTTP server
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to an embedded SQLite file in the home folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'gameday.db').resolve()}"
+
+    def protected_namespaces(self) -> frozenset[str]:
+        """Namespaces never touched whatever a spec says, including our own."""
+        return PROTECTED_NAMESPACES | {self.namespace}
