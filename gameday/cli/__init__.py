@@ -43,9 +43,23 @@ def _root(
 def _register() -> None:
     # Explicit registration, no import-time side effects elsewhere: each module exposes
     # `register(app)`.
-    from gameday.cli import commands_monkey, commands_plan, commands_runs, commands_specs
+    from gameday.cli import (
+        commands_monkey,
+        commands_plan,
+        commands_run,
+        commands_runs,
+        commands_serve,
+        commands_specs,
+    )
 
-    for module in (commands_specs, commands_plan, commands_runs, commands_monkey):
+    for module in (
+        commands_specs,
+        commands_plan,
+        commands_runs,
+        commands_monkey,
+        commands_run,
+        commands_serve,
+    ):
         module.register(app)
 
 
@@ -55,7 +69,9 @@ _register()
 def main() -> None:
     """Entry point of the `gameday` console script."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except GamedayError as exc:
         if "--debug" in sys.argv:
             raise
