@@ -1,0 +1,108 @@
+"""ControlState on SQLAlchemy: the kill switch and schedule pauses, with who/when/why."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gameday.adapters.db.engine import unavailable_on_failure
+from gameday.adapters.db.models import ControlRow
+from gameday.adapters.db.rows import reading, table_of
+from gameday.domain.clock import SystemClock
+from gameday.domain.ports import Clock
+from gameday.domain.runs import KillSwitch, Pause
+
+controls = table_of(ControlRow)
+
+KILL_SWITCH = "kill_switch"
+PAUSE = "pause"
+
+
+@unavailable_on_failure(lambda repo: repo._engine)
+class SqlControlState:
+    """The ControlState port on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._clock: Clock = clock or SystemClock()
+
+    def kill_switch(self) -> tuple[bool, str | None]:
+        """(engaged, reason)."""
+        detail = self.kill_switch_detail()
+        return detail.engaged, detail.reason if detail.engaged else None
+
+    def kill_switch_detail(self) -> KillSwitch:
+        """The kill switch with who changed it last, when and why."""
+        with reading(self._engine) as conn:
+            row = conn.execute(
+                select(controls).where(controls.c.scope == KILL_SWITCH, controls.c.name == "")
+            ).first()
+        if row is None:
+            return KillSwitch(engaged=False)
+        return KillSwitch(
+            engaged=row.engaged, actor=row.actor, at=row.changed_at, reason=row.reason
+        )
+
+    def engage_kill_switch(self, *, actor: str, reason: str) -> None:
+        """Halt: nothing new starts until released."""
+        self._set(KILL_SWITCH, "", engaged=True, actor=actor, reason=reason)
+
+    def release_kill_switch(self, *, actor: str) -> None:
+        """Resume normal operation."""
+        self._set(KILL_SWITCH, "", engaged=False, actor=actor, reason=None)
+
+    def is_paused(self, schedule: str) -> bool:
+        """True while the schedule is paused."""
+        with reading(self._engine) as conn:
+            engaged = conn.execute(
+                select(controls.c.engaged).where(
+                    controls.c.scope == PAUSE, controls.c.name == schedule
+                )
+            ).scalar_one_or_none()
+        return bool(engaged)
+
+    def pause(self, schedule: str, *, actor: str, reason: str | None = None) -> None:
+        """Pause a schedule: its runs are skipped until unpaused."""
+        self._set(PAUSE, schedule, engaged=True, actor=actor, reason=reason)
+
+    def unpause(self, schedule: str, *, actor: str) -> None:
+        """Let a paused schedule run again."""
+        self._set(PAUSE, schedule, engaged=False, actor=actor, reason=None)
+
+    def pauses(self) -> list[Pause]:
+        """Every paused schedule, by name."""
+        query = (
+            select(controls)
+            .where(controls.c.scope == PAUSE, controls.c.engaged.is_(True))
+            .order_by(controls.c.name)
+        )
+        with reading(self._engine) as conn:
+            return [
+                Pause(schedule=r.name, actor=r.actor, at=r.changed_at, reason=r.reason)
+                for r in conn.execute(query)
+            ]
+
+    def _set(self, scope: str, name: str, *, engaged: bool, actor: str, reason: str | None) -> None:
+        values = {
+            "engaged": engaged,
+            "actor": actor,
+            "changed_at": self._clock.now(),
+            "reason": reason,
+        }
+        try:
+            with self._engine.begin() as conn:
+                if not self._update(conn, scope, name, values):
+                    conn.execute(insert(controls).values(scope=scope, name=name, **values))
+        except IntegrityError:
+            # Someone created the row between our UPDATE and INSERT: theirs exists now.
+            with self._engine.begin() as conn:
+                self._update(conn, scope, name, values)
+
+    @staticmethod
+    def _update(conn: Connection, scope: str, name: str, values: dict[str, object]) -> bool:
+        result = conn.execute(
+            update(controls)
+            .where(controls.c.scope == scope, controls.c.name == name)
+            .values(**values)
+        )
+        return bool(result.rowcount)

@@ -1,0 +1,117 @@
+"""Outbox on SQLAlchemy: messages wait here until delivered, in order per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from gameday.adapters.db.engine import unavailable_on_failure
+from gameday.adapters.db.rows import insert_messages, outbox, reading
+from gameday.domain.clock import SystemClock
+from gameday.domain.ports import Clock
+from gameday.domain.runs import OutboxItem, OutgoingMessage
+
+MAX_ERROR_CHARS = 2000
+
+
+@unavailable_on_failure(lambda repo: repo._engine)
+class SqlOutbox:
+    """The Outbox port on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._clock: Clock = clock or SystemClock()
+
+    def enqueue(self, messages: Sequence[OutgoingMessage]) -> list[int]:
+        """Queue messages in their own transaction; their ids in order."""
+        with self._engine.begin() as conn:
+            return insert_messages(conn, messages, self._clock.now())
+
+    def due(self, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        """Undelivered messages ready to send, in id order; a channel whose oldest waiting
+        message is not due yet (backing off) holds back its later messages too."""
+        query = select(outbox).where(outbox.c.delivered_at.is_(None)).order_by(outbox.c.id)
+        blocked: set[str] = set()
+        items: list[OutboxItem] = []
+        with reading(self._engine) as conn:
+            for row in conn.execute(query):
+                if row.ordering_key in blocked:
+                    continue
+                if row.next_attempt_at is not None and row.next_attempt_at > now:
+                    blocked.add(row.ordering_key)
+                    continue
+                items.append(_item(row))
+                if len(items) >= limit:
+                    break
+        return items
+
+    def mark_delivered(self, item_id: int, *, at: datetime, remote_id: str | None) -> None:
+        """Record delivery (remote_id: e.g. the Slack message ts)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(delivered_at=at, remote_id=remote_id, attempts=outbox.c.attempts + 1)
+            )
+
+    def mark_failed(self, item_id: int, *, error: str, retry_at: datetime) -> None:
+        """Count a failed attempt and set when to try again."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(
+                    attempts=outbox.c.attempts + 1,
+                    next_attempt_at=retry_at,
+                    last_error=error[:MAX_ERROR_CHARS],
+                )
+            )
+
+    def thread_of(self, run_id: int, channel: str) -> str | None:
+        """The remote id of the run's first delivered message in a channel."""
+        query = (
+            select(outbox.c.remote_id)
+            .where(
+                outbox.c.run_id == run_id,
+                outbox.c.channel == channel,
+                outbox.c.remote_id.is_not(None),
+            )
+            .order_by(outbox.c.id)
+            .limit(1)
+        )
+        with reading(self._engine) as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def depth(self) -> int:
+        """How many messages wait for delivery."""
+        query = select(func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))
+        with reading(self._engine) as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def get(self, item_id: int) -> OutboxItem:
+        """One outbox entry by id (for dispatchers and tests)."""
+        with reading(self._engine) as conn:
+            row = conn.execute(select(outbox).where(outbox.c.id == item_id)).one()
+        return _item(row)
+
+
+def _item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        message=OutgoingMessage(
+            channel=row.channel,
+            text=row.text,
+            blocks=row.blocks,
+            thread_of_run=row.run_id,
+            kind=row.kind,
+        ),
+        created_at=row.created_at,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        delivered_at=row.delivered_at,
+        last_error=row.last_error,
+        remote_id=row.remote_id,
+    )

@@ -1,0 +1,15 @@
+"""Fixtures shared by every test area."""
+
+from __future__ import annotations
+
+# Real databases (SQLite and PostgreSQL) for any area: db_url, database, db_clock, ...
+from tests.db.support import (  # noqa: F401
+    _postgres_migrated,
+    _sqlite_template,
+    database,
+    db_backend,
+    db_clock,
+    db_url,
+    empty_db_url,
+    postgres_schemas,
+)
