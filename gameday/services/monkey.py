@@ -1,0 +1,329 @@
+"""One Chaos-Monkey kill cycle: guards, discovery, selection, heads-up, veto, termination.
+
+Rules:
+- outside the schedule's window the cycle is refused (WindowClosed names the next open
+  time) and nothing is recorded;
+- a kill switch or a paused schedule records the run as skipped; both, and the window, are
+  checked again after the heads-up, right before anything is terminated;
+- the dry-run decision is made here: a dry run never calls `Cluster.terminate`;
+- each pod is evicted (or deleted) once; a PodDisruptionBudget refusal is recorded as
+  `kill_skipped` with the server's reason and never retried as a delete;
+- an API outage fails the run with the error recorded; a pod whose request failed is not
+  recorded as killed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from gameday.domain.errors import GamedayError, Unavailable
+from gameday.domain.messages import RunBrief, format_when, monkey_heads_up
+from gameday.domain.pods import TerminationOutcome
+from gameday.domain.ports import Clock, Cluster, ControlState, Notifier, RunRepository, VetoGate
+from gameday.domain.runs import NewRun, Run, RunKind, RunState
+from gameday.domain.selection import Candidates, Selection, TargetPolicy, classify, select
+from gameday.domain.specs import MonkeySpec
+from gameday.domain.windows import Window, is_open, next_open
+
+ACTOR = "gameday-monkey"
+
+
+class WindowClosed(GamedayError):
+    """A kill asked for outside the schedule's window."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    """Current candidates of a schedule, every exclusion, and protected namespaces skipped."""
+
+    schedule: str
+    namespaces: tuple[str, ...]
+    protected_skipped: tuple[str, ...]
+    candidates: Candidates
+
+
+@dataclass(frozen=True)
+class KillReport:
+    """What one cycle did; `outcome` is completed, skipped, vetoed or failed."""
+
+    run: Run
+    outcome: str
+    reason: str
+    selection: Selection | None = None
+    killed: tuple[dict[str, Any], ...] = ()
+    skipped: tuple[dict[str, Any], ...] = ()
+    heads_up: timedelta = timedelta(0)
+    vetoed_by: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def target_policy(spec: MonkeySpec, protected: frozenset[str], own_pod: str | None) -> TargetPolicy:
+    """The target rules of a schedule under the service's protections."""
+    return TargetPolicy(
+        namespaces=frozenset(spec.targets.namespaces),
+        protected=protected,
+        own_pod=own_pod,
+        min_age=spec.min_pod_age,
+    )
+
+
+def discover_targets(
+    cluster: Cluster, spec: MonkeySpec, policy: TargetPolicy, now: datetime
+) -> TargetReport:
+    """List the schedule's namespaces (never a protected one) and classify their pods."""
+    allowed = [ns for ns in spec.targets.namespaces if ns not in policy.protected]
+    protected = tuple(ns for ns in spec.targets.namespaces if ns in policy.protected)
+    pods = cluster.pods_in(allowed, spec.targets.selector)
+    return TargetReport(spec.name, tuple(allowed), protected, classify(pods, policy, now))
+
+
+def describe_time(at: datetime, zone: str) -> str:
+    """A time for people: ISO 8601 with offset plus the zone name."""
+    return format_when(at, zone)
+
+
+class MonkeyService:
+    """Runs kill cycles for monkey schedules against a Cluster, recording runs and events."""
+
+    def __init__(
+        self,
+        *,
+        cluster: Cluster,
+        runs: RunRepository,
+        control: ControlState,
+        notifier: Notifier,
+        veto: VetoGate,
+        clock: Clock,
+        protected: frozenset[str],
+        own_pod: str | None = None,
+        live: bool = False,
+        default_channel: str = "#gameday",
+        seeds: random.Random | None = None,
+    ) -> None:
+        self._cluster = cluster
+        self._runs = runs
+        self._control = control
+        self._notifier = notifier
+        self._veto = veto
+        self._clock = clock
+        self._protected = protected
+        self._own_pod = own_pod
+        self.live = live
+        self._default_channel = default_channel
+        self._seeds = seeds or random.Random()
+
+    # -- discovery ---------------------------------------------------------------------
+    def policy(self, spec: MonkeySpec) -> TargetPolicy:
+        """The target rules of a schedule under this service's protections."""
+        return target_policy(spec, self._protected, self._own_pod)
+
+    def targets(self, spec: MonkeySpec) -> TargetReport:
+        """Candidates and exclusions now; protected namespaces are never even listed."""
+        return discover_targets(self._cluster, spec, self.policy(spec), self._clock.now())
+
+    # -- one kill ----------------------------------------------------------------------
+    def _guard(self, spec: MonkeySpec) -> str | None:
+        engaged, why = self._control.kill_switch()
+        if engaged:
+            return f"kill switch engaged: {why or 'no reason given'}"
+        if self._control.is_paused(spec.name):
+            return f"schedule {spec.name} is paused"
+        return None
+
+    def _refuse_outside(self, spec: MonkeySpec, window: Window, now: datetime) -> None:
+        status = is_open(window, now)
+        if status.open:
+            return
+        upcoming = next_open(window, now)
+        when = (
+            describe_time(upcoming, window.timezone)
+            if upcoming is not None
+            else "not within the next year"
+        )
+        raise WindowClosed(
+            f"schedule {spec.name} is outside its window {window.name} ({status.reason}); "
+            f"next open: {when}"
+        )
+
+    def _skip(self, run: Run, reason: str, **payload: Any) -> KillReport:
+        skipped = self._runs.transition(
+            run.id, RunState.SKIPPED, actor=ACTOR, reason=reason, payload=payload or None
+        )
+        return KillReport(skipped, "skipped", reason)
+
+    def kill_once(
+        self,
+        spec: MonkeySpec,
+        window: Window,
+        *,
+        seed: int | None = None,
+        heads_up: timedelta | None = None,
+        requester: str | None = None,
+    ) -> KillReport:
+        """Run one kill cycle now; see the module docstring for the rules."""
+        now = self._clock.now()
+        self._refuse_outside(spec, window, now)
+        seed = self._seeds.randrange(2**32) if seed is None else seed
+        new = NewRun(
+            kind=RunKind.MONKEY,
+            schedule=spec.name,
+            runbook=None,
+            planned_at=now,
+            dry_run=not self.live,
+            seed=seed,
+            requester=requester,
+        )
+        run = self._runs.create(new, actor=requester or ACTOR, reason="monkey kill cycle")
+        if run.state is not RunState.PLANNED:
+            raise GamedayError(
+                f"schedule {spec.name} already has run #{run.id} at {now.isoformat()} "
+                f"({run.state.value})"
+            )
+        if (why := self._guard(spec)) is not None:
+            return self._skip(run, why)
+        try:
+            report = self.targets(spec)
+        except Unavailable as exc:
+            self._skip(run, f"cluster unavailable: {exc}")
+            raise
+        selection = select(
+            report.candidates,
+            kill_mode=spec.kill_mode,
+            max_kills=spec.max_kills,
+            rng=random.Random(seed),
+            seed=seed,
+        )
+        self._runs.append_event(run.id, "selection", actor=ACTOR, payload=selection.describe(now))
+        if not selection.picks:
+            return self._skip(run, f"no targets: {selection.explanation}")
+        wait = spec.heads_up if heads_up is None else heads_up
+        vetoed = self._announce(spec, window, run, selection, wait)
+        if vetoed is not None:
+            return vetoed
+        now = self._clock.now()
+        if (why := self._guard(spec)) is not None:
+            return self._skip(run, why)
+        status = is_open(window, now)
+        if not status.open:
+            return self._skip(run, f"window {window.name} closed during the heads-up")
+        self._runs.transition(
+            run.id, RunState.APPROVED, actor=ACTOR, reason="heads-up passed without a veto"
+        )
+        if not self._runs.claim(run.id, actor=ACTOR):
+            raise GamedayError(f"run #{run.id} was started by another process")
+        return self._terminate(spec, run, selection, wait)
+
+    def _announce(
+        self, spec: MonkeySpec, window: Window, run: Run, selection: Selection, wait: timedelta
+    ) -> KillReport | None:
+        picks = ", ".join(f"{p.ref} ({p.workload})" for p in selection.picks)
+        verb = "evict" if spec.method == "evict" else "delete"
+        mode = "live" if self.live else "dry run: nothing will be terminated"
+        summary = f"Will {verb} {len(selection.picks)} pod(s): {picks} ({mode})."
+        brief = RunBrief(
+            run=run,
+            title=spec.name,
+            timezone=window.timezone,
+            summary=summary,
+            blast_radius=f"{len(selection.picks)} pod(s), max_kills {spec.max_kills}",
+        )
+        channel = spec.channel or self._default_channel
+        message = monkey_heads_up(brief).outgoing(channel, run_id=run.id, kind="heads_up")
+        self._runs.transition(
+            run.id,
+            RunState.ANNOUNCED,
+            actor=ACTOR,
+            reason=f"heads-up of {int(wait.total_seconds())}s",
+            payload={"channel": channel, "heads_up_seconds": int(wait.total_seconds())},
+        )
+        try:
+            self._notifier.notify(message)
+        except GamedayError as exc:
+            # No kill without its heads-up: nobody could have vetoed it.
+            return self._skip(run, f"heads-up could not be delivered: {exc}")
+        if wait <= timedelta(0):
+            return None
+        vetoer = self._veto.wait_for_veto(run.id, wait)
+        if vetoer is None:
+            return None
+        self._runs.append_event(
+            run.id,
+            "vetoed",
+            actor=vetoer,
+            payload={"vetoer": vetoer, "picks": len(selection.picks)},
+        )
+        rejected = self._runs.transition(
+            run.id, RunState.REJECTED, actor=vetoer, reason=f"vetoed by {vetoer}"
+        )
+        return KillReport(
+            rejected, "vetoed", f"vetoed by {vetoer}", selection, heads_up=wait, vetoed_by=vetoer
+        )
+
+    def _terminate(
+        self, spec: MonkeySpec, run: Run, selection: Selection, wait: timedelta
+    ) -> KillReport:
+        killed: list[dict[str, Any]] = []
+        skipped: list[dict[str, Any]] = []
+        for pod in selection.picks:
+            facts = {**pod.describe(self._clock.now()), "method": spec.method}
+            if not self.live:
+                facts["dry_run"] = True
+                self._runs.append_event(run.id, "kill", actor=ACTOR, payload=facts)
+                killed.append(facts)
+                continue
+            if (why := self._guard(spec)) is not None:
+                return self._finish(run, selection, killed, skipped, wait, RunState.ABORTED, why)
+            try:
+                result = self._cluster.terminate(
+                    pod.namespace, pod.name, method=spec.method, grace_period=spec.grace_period
+                )
+            except Unavailable as exc:
+                self._runs.append_event(
+                    run.id, "kill_failed", actor=ACTOR, payload={**facts, "error": str(exc)}
+                )
+                self._finish(run, selection, killed, skipped, wait, RunState.FAILED, str(exc))
+                raise
+            facts["dry_run"] = False
+            if result.outcome is TerminationOutcome.TERMINATED:
+                if spec.grace_period is not None:
+                    facts["grace_period"] = spec.grace_period
+                self._runs.append_event(run.id, "kill", actor=ACTOR, payload=facts)
+                killed.append(facts)
+            else:
+                facts.update({"reason": result.reason, "detail": result.detail})
+                self._runs.append_event(run.id, "kill_skipped", actor=ACTOR, payload=facts)
+                skipped.append(facts)
+        summary = f"{len(killed)} pod(s) {'killed' if self.live else 'would be killed'}"
+        if skipped:
+            summary += f", {len(skipped)} skipped"
+        return self._finish(run, selection, killed, skipped, wait, RunState.COMPLETED, summary)
+
+    def _finish(
+        self,
+        run: Run,
+        selection: Selection,
+        killed: Sequence[dict[str, Any]],
+        skipped: Sequence[dict[str, Any]],
+        wait: timedelta,
+        state: RunState,
+        reason: str,
+    ) -> KillReport:
+        done = self._runs.transition(
+            run.id,
+            state,
+            actor=ACTOR,
+            reason=reason,
+            payload={"killed": len(killed), "skipped": len(skipped), "dry_run": not self.live},
+        )
+        outcome = {RunState.COMPLETED: "completed", RunState.ABORTED: "aborted"}.get(
+            state, "failed"
+        )
+        return KillReport(
+            done, outcome, reason, selection, tuple(killed), tuple(skipped), heads_up=wait
+        )

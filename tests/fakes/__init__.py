@@ -1,0 +1,1 @@
+"""Fakes of outside systems: real HTTP servers on 127.0.0.1."""

@@ -1,0 +1,166 @@
+"""`gameday targets` and `gameday monkey --once` through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gameday.cli import main
+from tests.fakes import kube_objects as ko
+from tests.fakes.kube_api import FakeKubeApi
+from tests.monkey.factories import OPT_IN
+
+SCHEDULES = """\
+kind: window
+name: {window}
+timezone: UTC
+weekdays: [mon, tue, wed, thu, fri, sat, sun]
+blackouts: {blackouts}
+---
+kind: monkey
+name: shop-monkey
+window: {window}
+targets: {{namespaces: [shop, kube-system], selector: "app in (web, private)"}}
+kill_mode: one
+max_kills: 2
+heads_up: 1h
+channel: "#chaos"
+"""
+
+
+@dataclass
+class Ran:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, object]:
+        data: dict[str, object] = json.loads(self.stdout)
+        return data
+
+
+Gameday = Callable[..., Ran]
+
+
+@pytest.fixture
+def gameday(
+    tmp_path: Path,
+    kube_api: FakeKubeApi,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Gameday:
+    """Run the CLI against a home with an always-open (or closed) window and the fake API."""
+    kube_api.put(*ko.workload("shop", "web", replicas=3, labels=OPT_IN))
+    kube_api.put(*ko.workload("shop", "private", replicas=2))
+    kube_api.put(*ko.workload("kube-system", "dns", replicas=2, pod_labels=OPT_IN))
+    kube_api.clear_requests()
+    config = ko.write_kubeconfig(tmp_path / "kubeconfig", kube_api.url, token="tok-123456")
+    monkeypatch.setenv("GAMEDAY_KUBECONFIG", str(config))
+    monkeypatch.setenv("GAMEDAY_DATABASE_URL", f"sqlite:///{tmp_path / 'gameday.db'}")
+    monkeypatch.delenv("GAMEDAY_LIVE", raising=False)
+    monkeypatch.setenv("COLUMNS", "160")
+
+    def run(*args: str, closed: bool = False) -> Ran:
+        home = tmp_path / "home"
+        (home / "schedules").mkdir(parents=True, exist_ok=True)
+        today = datetime.now(UTC).date()
+        blackouts = (
+            f'["{today - timedelta(days=1)}..{today + timedelta(days=1)}"]' if closed else "[]"
+        )
+        (home / "schedules" / "monkeys.yaml").write_text(
+            SCHEDULES.format(window="all-week", blackouts=blackouts)
+        )
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["gameday", "--home", str(home), *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run
+
+
+def test_targets_json_lists_candidates_and_reasons(gameday: Gameday, kube_api: FakeKubeApi) -> None:
+    ran = gameday("targets", "shop-monkey", "--json")
+
+    assert ran.exit_code == 0, ran.stderr
+    data = ran.json()
+    assert data["protected_namespaces_skipped"] == ["kube-system"]
+    assert data["namespaces"] == ["shop"]
+    assert sorted(c["pod"] for c in data["candidates"]) == [  # type: ignore[attr-defined]
+        f"web-5d8f7c9b6-x{i:04d}" for i in range(3)
+    ]
+    assert {(e["owner"], e["reason"]) for e in data["exclusions"]} == {  # type: ignore[attr-defined]
+        ("shop/Deployment/private", "not_opted_in")
+    }
+    assert kube_api.mutating_requests() == []
+
+
+def test_targets_table_names_the_protected_namespace(gameday: Gameday) -> None:
+    ran = gameday("targets", "shop-monkey")
+
+    assert ran.exit_code == 0, ran.stderr
+    assert "namespace kube-system is protected" in ran.stdout
+    assert "not_opted_in" in ran.stdout
+
+
+def test_monkey_once_is_a_dry_run_by_default(gameday: Gameday, kube_api: FakeKubeApi) -> None:
+    ran = gameday("monkey", "shop-monkey", "--once", "--no-wait", "--seed", "9", "--json")
+
+    assert ran.exit_code == 0, ran.stderr
+    data = ran.json()
+    assert (data["dry_run"], data["seed"], data["state"]) == (True, 9, "completed")
+    assert len(data["killed"]) == 1  # type: ignore[arg-type]
+    assert kube_api.mutating_requests() == []
+    assert "[#chaos] Monkey kill shop-monkey" in ran.stderr
+    assert "(dry run: nothing will be terminated)" in ran.stderr
+
+
+def test_monkey_once_live_evicts(gameday: Gameday, kube_api: FakeKubeApi) -> None:
+    ran = gameday("monkey", "shop-monkey", "--once", "--live", "--heads-up", "0s", "--json")
+
+    assert ran.exit_code == 2
+    assert "--heads-up" in ran.stderr
+
+    ran = gameday("monkey", "shop-monkey", "--once", "--live", "--no-wait")
+
+    assert ran.exit_code == 0, ran.stderr
+    assert "(live, seed" in ran.stdout
+    assert [r.method for r in kube_api.mutating_requests()] == ["POST"]
+    assert len(kube_api.names("pods", "shop")) == 4
+
+
+def test_monkey_outside_the_window_is_refused(gameday: Gameday, kube_api: FakeKubeApi) -> None:
+    ran = gameday("monkey", "shop-monkey", "--once", "--live", "--no-wait", closed=True)
+
+    reopen = datetime.now(UTC).date() + timedelta(days=2)
+    assert ran.exit_code == 4
+    assert ran.stderr.startswith("gameday: error: schedule shop-monkey is outside its window")
+    assert f"next open: {reopen} 00:00 UTC (+00:00)" in ran.stderr
+    assert kube_api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("monkey", "shop-monkey"), "needs --once"),
+        (("monkey", "nope", "--once"), "no schedule named 'nope'"),
+        (("targets", "shop-monkey", "--context", "prod"), "context 'prod' is not in kubeconfig"),
+    ],
+)
+def test_bad_input_is_one_line(gameday: Gameday, args: tuple[str, ...], message: str) -> None:
+    ran = gameday(*args)
+
+    assert ran.exit_code != 0
+    assert message in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1
+    assert "tok-123456" not in ran.stderr
