@@ -1,0 +1,234 @@
+"""What the `/gameday` chat command can do, independent of Slack: read the state of runs
+and schedules, request a run, halt and resume, pause schedules, add notes.
+
+Rules:
+- `run` takes a runbook *name* known to the catalog, never a path;
+- halting always works, for anyone; it engages the kill switch (nothing new starts,
+  running runs roll back) and says so in the default channel;
+- notes and reasons are stored as typed and only escaped when shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from gameday.domain.durations import format_duration
+from gameday.domain.errors import InvalidInput, NotFound
+from gameday.domain.lifecycle import FINAL_STATES
+from gameday.domain.messages import thread_note
+from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository
+from gameday.domain.runs import (
+    KillSwitch,
+    NewRun,
+    Note,
+    OutgoingMessage,
+    Pause,
+    Run,
+    RunEvent,
+    RunKind,
+    RunState,
+)
+from gameday.services import control
+from gameday.services.approvals import ApprovalService, BriefSource
+from gameday.services.catalog import Catalog
+from gameday.services.execution import KillSwitchEngaged
+
+_RUNBOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+WAITING = (RunState.PLANNED, RunState.ANNOUNCED, RunState.AWAITING_APPROVAL, RunState.APPROVED)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Running runs, runs waiting for approval, the kill switch, pauses and queued messages."""
+
+    running: list[Run]
+    awaiting: list[Run]
+    kill_switch: KillSwitch
+    pauses: list[Pause]
+    outbox_depth: int
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    """One schedule for `list`."""
+
+    name: str
+    kind: str
+    detail: str
+    channel: str | None
+    paused: bool
+
+
+@dataclass(frozen=True)
+class JournalView:
+    """A run with its events and notes, for `journal`."""
+
+    run: Run
+    events: list[RunEvent]
+    notes: list[Note]
+    has_chaos_journal: bool
+
+
+class ChatOps:
+    """The use cases behind `/gameday`."""
+
+    def __init__(
+        self,
+        runs: RunRepository,
+        control: ControlState,
+        outbox: Outbox,
+        approvals: ApprovalService,
+        catalog: Callable[[], Catalog],
+        briefing: BriefSource,
+        clock: Clock,
+        *,
+        default_channel: str,
+        live: bool = False,
+    ) -> None:
+        self._runs = runs
+        self._control = control
+        self._outbox = outbox
+        self._approvals = approvals
+        self._catalog = catalog
+        self._briefing = briefing
+        self._clock = clock
+        self._channel = default_channel
+        self._live = live
+
+    def status(self) -> Status:
+        """What is running or waiting now, and whether the kill switch is engaged."""
+        active = self._runs.in_state(RunState.RUNNING, RunState.AWAITING_APPROVAL)
+        return Status(
+            running=[r for r in active if r.state is RunState.RUNNING],
+            awaiting=[r for r in active if r.state is RunState.AWAITING_APPROVAL],
+            kill_switch=self._control.kill_switch_detail(),
+            pauses=self._control.pauses(),
+            outbox_depth=self._outbox.depth(),
+        )
+
+    def schedules(self) -> list[ScheduleLine]:
+        """Every schedule of the catalog, GameDays then monkeys, by name."""
+        catalog = self._catalog()
+        paused = {p.schedule for p in self._control.pauses()}
+        lines = [
+            ScheduleLine(
+                g.name,
+                "gameday",
+                g.cron or (g.at.isoformat() if g.at else "-"),
+                g.channel,
+                g.name in paused,
+            )
+            for g in sorted(catalog.gamedays.values(), key=lambda s: s.name)
+        ]
+        lines += [
+            ScheduleLine(
+                m.name, "monkey", f"mtbf {format_duration(m.mtbf)}", m.channel, m.name in paused
+            )
+            for m in sorted(catalog.monkeys.values(), key=lambda s: s.name)
+        ]
+        return lines
+
+    def upcoming(self, days: int) -> list[Run]:
+        """Planned runs due in the next `days` days, soonest first."""
+        if not 1 <= days <= 90:
+            raise InvalidInput(f"days must be between 1 and 90, not {days}")
+        now = self._clock.now()
+        horizon = now + timedelta(days=days)
+        runs = [r for r in self._runs.in_state(*WAITING) if now <= r.planned_at <= horizon]
+        return sorted(runs, key=lambda r: r.planned_at)
+
+    def history(self, limit: int) -> list[Run]:
+        """The last `limit` runs that reached a final state, newest first."""
+        if not 1 <= limit <= 50:
+            raise InvalidInput(f"n must be between 1 and 50, not {limit}")
+        finished = [r for r in self._runs.list_runs(limit=200) if r.state in FINAL_STATES]
+        return finished[:limit]
+
+    def journal(self, run_id: int) -> JournalView:
+        """A run's events and notes."""
+        run = self._runs.get(run_id)
+        return JournalView(
+            run,
+            self._runs.events(run_id),
+            self._runs.notes(run_id),
+            self._runs.journal(run_id) is not None,
+        )
+
+    def request_run(self, name: str, *, actor: str) -> Run:
+        """Request an ad-hoc GameDay of runbook `name`; it is announced and, if its policy
+        says so, waits for approval."""
+        if not _RUNBOOK_NAME.fullmatch(name) or name.endswith((".yaml", ".yml", ".json")):
+            raise InvalidInput(f"{name!r} is not a runbook name: give a name like my-runbook")
+        catalog = self._catalog()
+        runbook = catalog.runbooks.get(name)
+        if runbook is None:
+            raise NotFound(f"no runbook named {name!r}; `/gameday list` shows the schedules")
+        engaged, why = self._control.kill_switch()
+        if engaged:
+            raise KillSwitchEngaged(
+                f"the kill switch is engaged ({why or 'no reason given'}): "
+                "nothing new starts until it is released"
+            )
+        new = NewRun(
+            kind=RunKind.GAMEDAY,
+            schedule=None,
+            runbook=runbook.path,
+            planned_at=self._clock.now(),
+            dry_run=not self._live,
+            requester=actor,
+            runbook_digest=runbook.digest,
+        )
+        return self._approvals.request_run(new, actor=actor)
+
+    def halt(self, *, actor: str, reason: str | None, run_id: int | None = None) -> None:
+        """Engage the kill switch (always allowed) and say so in the default channel.
+
+        Stopping running runs is the execution supervisor's job (it watches the switch);
+        a Halt pressed on a run is recorded on that run as a "halt_pressed" event.
+        """
+        why = reason or (f"halt pressed on run #{run_id}" if run_id else None)
+        change = control.halt(self._control, actor=actor, reason=why)
+        shown = change.kill_switch.reason or "no reason given"
+        messages: list[OutgoingMessage] = []
+        if change.changed:  # a second halt (double click, retry) does not repeat the notice
+            notice = thread_note("engaged the kill switch", actor=actor, user_text=shown)
+            messages.append(notice.outgoing(self._channel, run_id=None, kind="message"))
+        if run_id is not None:
+            run = self._runs.get(run_id)
+            self._runs.append_event(run_id, "halt_pressed", actor=actor, payload={"reason": shown})
+            channel = self._briefing(run).channel
+            note = thread_note("pressed Halt", actor=actor, user_text=shown)
+            messages.append(note.outgoing(channel, run_id=run_id, kind="thread"))
+        self._outbox.enqueue(messages)
+
+    def resume(self, *, actor: str) -> bool:
+        """Release the kill switch; False when it was not engaged."""
+        change = control.resume(self._control, actor=actor)
+        if change.changed:
+            note = thread_note(":arrow_forward: released the kill switch", actor=actor)
+            self._outbox.enqueue([note.outgoing(self._channel, run_id=None, kind="message")])
+        return change.changed
+
+    def pause(self, schedule: str, *, actor: str) -> bool:
+        """Pause a schedule named in the catalog; False when it was paused already."""
+        return control.pause(self._control, schedule, actor=actor, known=self._names())
+
+    def unpause(self, schedule: str, *, actor: str) -> bool:
+        """Let a paused schedule run again; False when it was not paused."""
+        return control.unpause(self._control, schedule, actor=actor, known=self._names())
+
+    def _names(self) -> set[str]:
+        catalog = self._catalog()
+        return {*catalog.gamedays, *catalog.monkeys}
+
+    def note(self, run_id: int, text: str, *, actor: str) -> Note:
+        """Attach a note to a run and post it in the run's thread."""
+        run = self._runs.get(run_id)
+        note = control.add_note(self._runs, run_id, author=actor, text=text)
+        reply = thread_note("added a note", actor=actor, user_text=note.text)
+        channel = self._briefing(run).channel
+        self._outbox.enqueue([reply.outgoing(channel, run_id=run_id, kind="thread")])
+        return note
