@@ -18,9 +18,10 @@ from gameday.cli.context import print_json, state_from
 from gameday.domain.errors import InvalidInput
 from gameday.domain.runs import RunEvent
 from gameday.services import control as control_service
+from gameday.services import execution
 from gameday.services.history import history, journal_dict, journal_of, parse_state, run_dict
 from gameday.settings import Settings
-from gameday.wiring import database_for, load_catalog, settings_for
+from gameday.wiring import database_for, load_catalog, settings_for, workers_for
 
 if TYPE_CHECKING:
     from gameday.adapters.db import Database
@@ -160,11 +161,25 @@ def halt_command(
     ctx: typer.Context,
     reason: str = typer.Option(None, "--reason", help="Why (shown to everyone)."),
 ) -> None:
-    """Engage the kill switch: nothing new starts until `gameday resume`."""
+    """Engage the kill switch and halt running runs (their rollbacks run).
+
+    Nothing new starts until `gameday resume`. A second halt hard-stops runs still
+    rolling back; each halted run is recorded either way.
+    """
+    settings = _settings(ctx)
+    actor = cli_actor()
     with _database(ctx) as db:
-        change = control_service.halt(db.control, actor=cli_actor(), reason=reason)
-    verb = "engaged" if change.changed else "was already engaged"
-    typer.echo(f"kill switch {verb}: {change.kill_switch.reason}")
+        change = control_service.halt(db.control, actor=actor, reason=reason)
+        verb = "engaged" if change.changed else "was already engaged"
+        typer.echo(f"kill switch {verb}: {change.kill_switch.reason}")
+        results = execution.halt_running(
+            db.runs,
+            workers_for(settings),
+            actor=actor,
+            reason=change.kill_switch.reason or "kill switch",
+        )
+    for result in results:
+        typer.echo(f"run {result.run_id}: {result.action}, now {result.state.value}")
 
 
 def resume_command(ctx: typer.Context) -> None:

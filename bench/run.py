@@ -1,0 +1,92 @@
+"""Wall time of `gameday run` against `chaos run` on the same trivial experiment.
+
+`python -m bench run [--repeats N]` runs both commands N times each (alternating, after
+one warm-up of each that also creates gameday's database), and prints one JSON object per
+command plus one with the ratio of the medians (target: gameday within 1.3x). `gameday
+--help` is timed too: the start-up of the CLI alone, a floor under `gameday run`.
+Both run the experiment for real (`gameday run --live`); it only runs `true`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+EXPERIMENT: dict[str, Any] = {
+    "version": "1.0.0",
+    "title": "trivial",
+    "description": "one probe before and after, one action, one rollback",
+    "steady-state-hypothesis": {
+        "title": "true is true",
+        "probes": [
+            {"type": "probe", "name": "ok", "tolerance": 0,
+             "provider": {"type": "process", "path": "true"}},
+        ],
+    },
+    "method": [{"type": "action", "name": "noop", "provider": {"type": "process", "path": "true"}}],
+    "rollbacks": [
+        {"type": "action", "name": "undo", "provider": {"type": "process", "path": "true"}}
+    ],
+}  # fmt: skip
+
+
+def _timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def run(args: list[str]) -> Iterable[dict[str, Any]]:
+    """Time both commands; yield one result per command and the ratio."""
+    parser = argparse.ArgumentParser(prog="python -m bench run")
+    parser.add_argument("--repeats", type=int, default=5)
+    options = parser.parse_args(args)
+    chaos = shutil.which("chaos")
+    gameday = shutil.which("gameday")
+    if not chaos or not gameday:
+        raise SystemExit("bench run: needs both `chaos` (pip install chaostoolkit) and `gameday`")
+    with tempfile.TemporaryDirectory(prefix="gameday-bench-") as tmp:
+        home = Path(tmp)
+        (home / "runbooks").mkdir()
+        source = home / "runbooks" / "trivial.json"
+        source.write_text(json.dumps(EXPERIMENT), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GAMEDAY_")}
+        commands = {
+            "chaos run": [chaos, "--no-version-check", "--settings", str(home / "none.yaml"),
+                          "run", "--journal-path", str(home / "journal.json"), str(source)],
+            "gameday run": [gameday, "--home", str(home), "run", "trivial", "--live", "--json"],
+            # the CLI's own start-up, for reading the ratio: no run, no database
+            "gameday --help": [gameday, "--help"],
+        }  # fmt: skip
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for argv in commands.values():  # warm-up: caches, gameday's database
+            _timed(argv, home, env)
+        for _ in range(options.repeats):
+            for name, argv in commands.items():
+                times[name].append(_timed(argv, home, env))
+    for name, samples in times.items():
+        yield {
+            "command": name,
+            "repeats": len(samples),
+            "median_s": round(statistics.median(samples), 4),
+            "mean_s": round(statistics.fmean(samples), 4),
+            "min_s": round(min(samples), 4),
+            "max_s": round(max(samples), 4),
+            "python": sys.version.split()[0],
+        }
+    ratio = statistics.median(times["gameday run"]) / statistics.median(times["chaos run"])
+    yield {"command": "ratio gameday/chaos", "median_ratio": round(ratio, 3), "target": 1.3,
+           "within_target": ratio <= 1.3}  # fmt: skip

@@ -1,0 +1,221 @@
+"""Stream what chaoslib does into a run's event log, as it happens.
+
+A `RunEventHandler` receives chaoslib's callbacks on the thread that runs the experiment,
+which is also where chaoslib's signal handlers raise to interrupt it. So the handler never
+writes to the database itself: it puts redacted events on a `SimpleQueue` (safe to call
+even when a signal interrupts) and a writer thread appends them in order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chaoslib.run import RunEventHandler
+
+from gameday.adapters.chaostoolkit.redaction import Redactor, secret_values
+from gameday.domain import execution as ex
+
+log = logging.getLogger("gameday.worker")
+
+Append = Callable[[str, Mapping[str, Any]], object]
+_OUTPUT_LIMIT = 2000
+
+
+class EventWriter:
+    """Appends queued events on its own thread, in the order they were queued."""
+
+    def __init__(self, append: Append) -> None:
+        self._append = append
+        self._queue: queue.SimpleQueue[tuple[str, Mapping[str, Any]] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._drain, name="gameday-events", daemon=True)
+        self._thread.start()
+
+    def put(self, type_: str, payload: Mapping[str, Any]) -> None:
+        """Queue one event (never blocks, safe under signals)."""
+        self._queue.put((type_, payload))
+
+    def close(self) -> None:
+        """Write everything queued so far, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            type_, payload = item
+            for attempt in range(3):
+                try:
+                    self._append(type_, payload)
+                    break
+                except Exception:
+                    log.exception("could not record event %s (attempt %d)", type_, attempt + 1)
+
+
+def _trim(value: Any) -> Any:
+    text = value if isinstance(value, str) else json.dumps(value)
+    if len(text) > _OUTPUT_LIMIT:
+        return text[:_OUTPUT_LIMIT] + "…"
+    return value
+
+
+class StreamingHandler(RunEventHandler):  # type: ignore[misc]
+    """chaoslib callbacks -> gameday run events (see gameday.domain.execution)."""
+
+    def __init__(
+        self,
+        writer: EventWriter,
+        redactor: Redactor,
+        secrets_source: Any,
+        before_start: Callable[[], None] | None = None,
+    ) -> None:
+        self._writer = writer
+        self._redactor = redactor
+        self._secrets_source = secrets_source
+        self._before_start = before_start
+        self.phase = "setup"
+        self.signal_exit_seen = False
+        self.rollbacks_finished = False
+
+    def emit(self, type_: str, payload: Mapping[str, Any] | None = None) -> None:
+        """Queue one event with its payload redacted."""
+        self._writer.put(type_, self._redactor.data(dict(payload or {})))
+
+    # experiment
+    def started(self, experiment: dict[str, Any], journal: dict[str, Any]) -> None:
+        # chaoslib resolved the secrets just before this call (Runner.configure).
+        self._redactor.add(secret_values(getattr(self._secrets_source, "secrets", None)))
+        if self._before_start is not None:
+            self._before_start()  # may raise SystemExit: a halt came before the start
+        self.emit(ex.EXPERIMENT_STARTED, {"title": experiment.get("title")})
+
+    def running(self, experiment: Any, journal: Any, configuration: Any, secrets: Any,
+                schedule: Any, settings: Any) -> None:  # fmt: skip
+        self._redactor.add(secret_values(secrets))
+
+    def finish(self, journal: dict[str, Any]) -> None:
+        deviated = bool(journal.get("deviated"))
+        self.emit(
+            ex.FINISHED,
+            {
+                "status": journal.get("status"),
+                "deviated": deviated,
+                "chaos_status": "deviated" if deviated else journal.get("status"),
+                "duration": journal.get("duration"),
+            },
+        )
+
+    def interrupted(self, experiment: Any, journal: Any) -> None:
+        self.emit(ex.INTERRUPTED, {"by": "interrupt", "phase": self.phase})
+
+    def signal_exit(self) -> None:
+        self.signal_exit_seen = True
+        self.emit(ex.INTERRUPTED, {"by": "signal", "phase": self.phase})
+
+    # steady state
+    def start_hypothesis_before(self, experiment: Any) -> None:
+        self.phase = "hypothesis_before"
+        self.emit(ex.STEADY_STATE_STARTED, {"phase": "before"})
+
+    def hypothesis_before_completed(self, experiment: Any, state: Any, journal: Any) -> None:
+        self._steady_state_done("before", state)
+
+    def start_hypothesis_after(self, experiment: Any) -> None:
+        self.phase = "hypothesis_after"
+        self.emit(ex.STEADY_STATE_STARTED, {"phase": "after"})
+
+    def hypothesis_after_completed(self, experiment: Any, state: Any, journal: Any) -> None:
+        self._steady_state_done("after", state)
+
+    def continuous_hypothesis_iteration(self, iteration_index: int, state: Any) -> None:
+        self._steady_state_done("during", state, iteration=iteration_index)
+
+    def _steady_state_done(self, phase: str, state: Any, iteration: int | None = None) -> None:
+        if not isinstance(state, Mapping):
+            return
+        probes = [
+            {
+                "name": (p.get("activity") or {}).get("name"),
+                "status": p.get("status"),
+                "tolerance_met": p.get("tolerance_met"),
+            }
+            for p in state.get("probes", [])
+        ]
+        payload: dict[str, Any] = {"phase": phase, "met": state.get("steady_state_met")}
+        payload["probes"] = probes
+        if iteration is not None:
+            payload["iteration"] = iteration
+        self.emit(ex.STEADY_STATE_FINISHED, payload)
+        if state.get("steady_state_met") is False:
+            missed = [p["name"] for p in probes if p["tolerance_met"] is False]
+            # Before the method, chaoslib stops without running it and does not call that
+            # a deviation (the system was not in its steady state to begin with).
+            kind = ex.STEADY_STATE_NOT_MET if phase == "before" else ex.DEVIATED
+            self.emit(kind, {"phase": phase, "probes": missed})
+
+    # method
+    def start_method(self, experiment: Any) -> None:
+        self.phase = "method"
+        self.emit(ex.METHOD_STARTED)
+
+    def method_completed(self, experiment: Any, state: Any = None) -> None:
+        self.emit(ex.METHOD_FINISHED)
+
+    # rollbacks
+    def start_rollbacks(self, experiment: Any) -> None:
+        self.phase = "rollback"
+        # A halt wants exactly these rollbacks: while they play, SIGUSR1 does nothing
+        # (chaoslib would otherwise cut them short; the halt is in the run's events
+        # already). SIGTERM still stops them: that is the hard stop. A Python handler,
+        # not SIG_IGN, so processes the rollbacks start do not inherit it.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGUSR1, _halt_during_rollbacks)
+        self.emit(ex.ROLLBACK_STARTED, {"count": len(experiment.get("rollbacks") or [])})
+
+    def rollbacks_completed(self, experiment: Any, journal: Any) -> None:
+        self.rollbacks_finished = True
+        runs = journal.get("rollbacks") or []
+        self.emit(
+            ex.ROLLBACK_FINISHED,
+            {"count": len(runs), "statuses": [r.get("status", "interrupted") for r in runs]},
+        )
+
+    # activities
+    def start_activity(self, activity: Mapping[str, Any]) -> None:
+        self.emit(
+            ex.ACTIVITY_STARTED,
+            {
+                "name": activity.get("name"),
+                "type": activity.get("type"),
+                "phase": self.phase,
+                "background": bool(activity.get("background")),
+                "provider": (activity.get("provider") or {}).get("type"),
+            },
+        )
+
+    def activity_completed(self, activity: Mapping[str, Any], run: Mapping[str, Any]) -> None:
+        exception = run.get("exception")
+        error = None
+        if isinstance(exception, list) and exception:
+            error = str(exception[-1]).strip()
+        self.emit(
+            ex.ACTIVITY_FINISHED,
+            {
+                "name": activity.get("name"),
+                "type": activity.get("type"),
+                "phase": self.phase,
+                # chaoslib records no status when a signal interrupted the activity
+                "status": run.get("status", "interrupted"),
+                "duration": run.get("duration"),
+                "output": _trim(self._redactor.data(run.get("output"))),
+                "error": error,
+            },
+        )
+
+
+def _halt_during_rollbacks(signum: int, frame: object) -> None:
+    """SIGUSR1 while the rollbacks play: nothing to interrupt."""

@@ -1,0 +1,130 @@
+"""Istio fault injection for runbooks: `gameday.chaos.istio` (a Chaos Toolkit python
+provider module).
+
+The same actions and arguments as chaostoolkit-istio's `chaosistio.fault.actions`
+(`add_delay_fault`, `add_abort_fault`, `remove_delay_fault`, `remove_abort_fault`), which
+cannot run with the kubernetes client gameday ships: chaostoolkit-istio 0.4.1 unpacks
+`ApiClient.call_api` as a 3-tuple, which it no longer is. These use the client's
+CustomObjectsApi instead. They refuse protected namespaces whatever a runbook says.
+"""
+
+from __future__ import annotations
+
+import os
+from copy import deepcopy
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+__all__ = ["add_abort_fault", "add_delay_fault", "remove_abort_fault", "remove_delay_fault"]
+
+DEFAULT_VERSION = "networking.istio.io/v1alpha3"
+_PROTECTED = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+
+
+def _api(secrets: dict[str, Any] | None) -> client.CustomObjectsApi:
+    """A client the way Chaos Toolkit's Kubernetes extensions find one: the kubeconfig
+    (KUBECONFIG or ~/.kube/config, context from KUBERNETES_CONTEXT), else in-cluster."""
+    secrets = secrets or {}
+    path = os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config"))
+    if os.path.exists(path):
+        context = secrets.get("KUBERNETES_CONTEXT") or os.environ.get("KUBERNETES_CONTEXT")
+        return client.CustomObjectsApi(config.new_client_from_config(path, context=context))
+    config.load_incluster_config()
+    return client.CustomObjectsApi()
+
+
+def _check_namespace(ns: str) -> None:
+    own = os.environ.get("GAMEDAY_NAMESPACE", "gameday")
+    if ns in _PROTECTED or ns == own:
+        raise ActivityFailed(f"namespace {ns!r} is protected: gameday never changes it")
+
+
+def _set_fault(
+    name: str,
+    routes: list[dict[str, Any]],
+    fault: dict[str, Any] | None,
+    ns: str,
+    version: str,
+    secrets: dict[str, Any] | None,
+) -> dict[str, Any]:
+    _check_namespace(ns)
+    group, _, api_version = version.partition("/")
+    api = _api(secrets)
+    try:
+        current = api.get_namespaced_custom_object(group, api_version, ns, "virtualservices", name)
+    except ApiException as exc:
+        raise ActivityFailed(f"virtual service {ns}/{name}: {exc.status} {exc.reason}") from None
+    targets = {
+        (r["destination"]["host"], r["destination"].get("subset"))
+        for r in routes
+        if "destination" in r
+    }
+    http = deepcopy(current.get("spec", {}).get("http", []))
+    for entry in http:
+        for route in entry.get("route", []):
+            destination = route.get("destination")
+            if destination and (destination["host"], destination.get("subset")) in targets:
+                if fault is None:
+                    entry.pop("fault", None)
+                else:
+                    entry["fault"] = fault
+                break
+    try:
+        result: dict[str, Any] = api.patch_namespaced_custom_object(
+            group, api_version, ns, "virtualservices", name, {"spec": {"http": http}}
+        )
+    except ApiException as exc:
+        raise ActivityFailed(f"virtual service {ns}/{name}: {exc.status} {exc.reason}") from None
+    return result
+
+
+def add_delay_fault(
+    virtual_service_name: str,
+    fixed_delay: str,
+    routes: list[dict[str, Any]],
+    percentage: float | None = None,
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Delay the traffic of the routes to `routes`' destinations by `fixed_delay`."""
+    delay: dict[str, Any] = {"fixedDelay": fixed_delay}
+    if percentage is not None:
+        delay["percentage"] = {"value": percentage}
+    return _set_fault(virtual_service_name, routes, {"delay": delay}, ns, version, secrets)
+
+
+def add_abort_fault(
+    virtual_service_name: str,
+    http_status: int,
+    routes: list[dict[str, Any]],
+    percentage: float | None = None,
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Answer requests of the routes to `routes`' destinations with `http_status`."""
+    abort: dict[str, Any] = {"httpStatus": http_status}
+    if percentage is not None:
+        abort["percentage"] = {"value": percentage}
+    return _set_fault(virtual_service_name, routes, {"abort": abort}, ns, version, secrets)
+
+
+def remove_delay_fault(
+    virtual_service_name: str,
+    routes: list[dict[str, Any]],
+    ns: str = "default",
+    version: str = DEFAULT_VERSION,
+    configuration: dict[str, Any] | None = None,
+    secrets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Remove the fault from the routes to `routes`' destinations (the rollback)."""
+    return _set_fault(virtual_service_name, routes, None, ns, version, secrets)
+
+
+remove_abort_fault = remove_delay_fault

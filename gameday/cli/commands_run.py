@@ -1,0 +1,206 @@
+"""`gameday run RUNBOOK`: run one runbook now, showing its activities as they run."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from gameday.cli.context import print_json, state_from
+from gameday.domain import execution as ex
+from gameday.domain.errors import InvalidInput, NotFound
+from gameday.domain.runs import Run, RunEvent
+from gameday.domain.specs import Runbook
+
+if TYPE_CHECKING:
+    from gameday.adapters.chaostoolkit.supervisor import ProcessWorkers
+    from gameday.settings import Settings
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `gameday run` to the root app."""
+    app.command("run")(run_command)
+
+
+def run_command(
+    ctx: typer.Context,
+    runbook: str = typer.Argument(
+        ..., help="Runbook name (file stem under runbooks/) or its path inside the home."
+    ),
+    live: bool = typer.Option(
+        False, "--live", help="Really act on the systems (default: dry run, nothing touched)."
+    ),
+    var: list[str] = typer.Option(
+        [],
+        "--var",
+        help="Configuration value key[:type]=value, as `chaos run --var` (repeatable).",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON only."),
+) -> None:
+    """Run one runbook now, recorded like a scheduled run.
+
+    Exits 0 when it completed, 1 when it deviated or failed, 2 when it was aborted or
+    could not run. Ctrl-C halts it (its rollbacks play); a second Ctrl-C stops it hard.
+    """
+    from gameday import wiring
+
+    home = state_from(ctx).home
+    settings = wiring.settings_for(home)
+    wiring.check_run_vars(var)
+    workers = wiring.workers_for(settings)
+    workers.prepare()  # the worker starts up while the runbook and database are loaded
+    try:
+        code = _run(wiring, workers, settings, runbook, live=live, var=var, quiet=json_output)
+    finally:
+        workers.close()
+    # sys.exit rather than typer.Exit: the root runs click with standalone_mode=False,
+    # which turns typer.Exit into a return value that main() does not pass on.
+    sys.exit(code)
+
+
+def _run(
+    wiring: ModuleType,
+    workers: ProcessWorkers,
+    settings: Settings,
+    runbook: str,
+    *,
+    live: bool,
+    var: list[str],
+    quiet: bool,
+) -> int:
+    from gameday.domain.clock import SystemClock
+    from gameday.domain.outcome import chaos_status, exit_code_for
+    from gameday.services import execution
+
+    chosen = _find_runbook(wiring, settings.home, runbook)
+    requester = f"cli:{getpass.getuser()}"
+    database = wiring.database_for(settings)
+    runs, clock = database.runs, SystemClock()
+    run = execution.request_adhoc_run(
+        runs,
+        database.control,
+        clock,
+        runbook=chosen,
+        dry_run=not (live or settings.live),
+        requester=requester,
+    )
+    execution.start_run(runs, workers, run.id, actor=requester, options={"var": var})
+    progress = _Progress(quiet=quiet)
+    while True:
+        try:
+            final = execution.watch_run(
+                runs,
+                workers,
+                clock,
+                run.id,
+                timeout=execution.timeout_of(chosen),
+                actor=requester,
+                control=database.control,
+                on_event=progress.show,
+            )
+            break
+        except KeyboardInterrupt:
+            progress.note("halting (Ctrl-C): the rollbacks will play")
+            execution.halt_run(runs, workers, run.id, actor=requester, reason="Ctrl-C")
+    events = runs.events(run.id)
+    journal = runs.journal(run.id)
+    invalid = ex.count_events(events, ex.WORKER_FAILED) > 0
+    code = 2 if invalid else exit_code_for(final.state)
+    if quiet:
+        print_json(_summary(final, journal and chaos_status(journal), len(events)))
+    else:
+        progress.done(final, journal and chaos_status(journal))
+    database.close()
+    return code
+
+
+def _find_runbook(wiring: ModuleType, home: Path, ref: str) -> Runbook:
+    load = wiring.load_catalog(home)
+    text = ref
+    if Path(ref).is_absolute():
+        try:
+            text = Path(ref).resolve().relative_to(home).as_posix()
+        except ValueError:
+            raise InvalidInput(f"runbook {ref} is outside the home folder {home}") from None
+    try:
+        found: Runbook = load.catalog.runbook(text)
+        return found
+    except NotFound:
+        stem = Path(text).stem
+        for error in load.errors:
+            if Path(error.path).stem == stem:
+                raise InvalidInput(str(error)) from None
+        raise
+
+
+def _summary(run: Run, status: str | None, count: int) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "runbook": run.runbook,
+        "state": run.state.value,
+        "chaos_status": status,
+        "dry_run": run.dry_run,
+        "requester": run.requester,
+        "events": count,
+    }
+
+
+class _Progress:
+    """Prints a line per step of the run as its events arrive (nothing with --json)."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        from rich.console import Console
+
+        self.quiet = quiet
+        self.console = Console(highlight=False)
+        self.seen = 0
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(f"[yellow]■ {text}[/]")
+
+    def show(self, event: RunEvent) -> None:
+        if self.quiet or event.seq <= self.seen:
+            return
+        self.seen = event.seq
+        line = _line(event)
+        if line:
+            self.console.print(line)
+
+    def done(self, run: Run, status: str | None) -> None:
+        colour = {"completed": "green", "deviated": "yellow"}.get(run.state.value, "red")
+        dry = " (dry run)" if run.dry_run else ""
+        detail = f", Chaos Toolkit status {status}" if status else ""
+        self.console.print(f"[bold {colour}]run {run.id}: {run.state.value}{dry}{detail}[/]")
+
+
+def _line(event: RunEvent) -> str | None:
+    p = event.payload
+    match event.type:
+        case ex.WORKER_STARTED:
+            dry = " (dry run)" if p.get("dry_run") else ""
+            return f"▶ run {event.run_id}{dry}: {p.get('runbook')}"
+        case ex.EXPERIMENT_STARTED:
+            return f"  [bold]{p.get('title')}[/]"
+        case ex.STEADY_STATE_FINISHED:
+            met = "[green]met[/]" if p.get("met") else "[red]not met[/]"
+            return f"  steady state {p.get('phase')}: {met}"
+        case ex.ACTIVITY_STARTED:
+            return f"  … {p.get('type')} [bold]{p.get('name')}[/]"
+        case ex.ACTIVITY_FINISHED:
+            ok = p.get("status") == "succeeded"
+            mark = "[green]✔[/]" if ok else "[red]✘[/]"
+            took = p.get("duration")
+            seconds = f" in {took:.2f}s" if isinstance(took, int | float) else ""
+            return f"  {mark} {p.get('type')} {p.get('name')}: {p.get('status')}{seconds}"
+        case ex.ROLLBACK_STARTED:
+            return "  ↩ rollbacks"
+        case ex.HALT_REQUESTED | ex.TIMED_OUT | ex.HARD_STOPPED | ex.INTERRUPTED:
+            return f"  [yellow]■ {event.type.replace('_', ' ')}[/]"
+        case ex.WORKER_FAILED:
+            return f"  [red]cannot run: {p.get('reason')}[/]"
+    return None

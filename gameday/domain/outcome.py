@@ -1,0 +1,53 @@
+"""How a Chaos Toolkit journal maps onto a run's final state.
+
+Rules (the state and the journal always agree):
+
+- `deviated: true` -> deviated (whatever the status; `chaos run` reports it as deviated too)
+- status `completed` -> completed
+- status `failed` or `aborted` (chaoslib's word for an unexpected error) -> failed
+- status `interrupted` (a halt, a hard stop or a control that interrupted the run) -> aborted
+- anything else (no status: the run never got going) -> failed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gameday.domain.runs import RunState
+
+_BY_STATUS: Mapping[str, RunState] = {
+    "completed": RunState.COMPLETED,
+    "deviated": RunState.DEVIATED,
+    "failed": RunState.FAILED,
+    "aborted": RunState.FAILED,
+    "interrupted": RunState.ABORTED,
+}
+
+
+def chaos_status(journal: Mapping[str, Any]) -> str:
+    """The status `chaos run` reports for a journal: `deviated` when it deviated, else its
+    status (`completed`, `failed`, `aborted`, `interrupted`), `unknown` when it has none."""
+    if journal.get("deviated"):
+        return "deviated"
+    status = journal.get("status")
+    return status if isinstance(status, str) and status else "unknown"
+
+
+def state_for(journal: Mapping[str, Any]) -> RunState:
+    """The final run state a finished journal stands for (see the module rules)."""
+    return _BY_STATUS.get(chaos_status(journal), RunState.FAILED)
+
+
+EXIT_CODES: Mapping[RunState, int] = {
+    RunState.COMPLETED: 0,
+    RunState.DEVIATED: 1,
+    RunState.FAILED: 1,
+    RunState.ABORTED: 2,
+    RunState.INTERRUPTED: 2,
+}
+
+
+def exit_code_for(state: RunState) -> int:
+    """Exit code of `gameday run`: 0 completed, 1 deviated/failed, 2 aborted/interrupted."""
+    return EXIT_CODES.get(state, 2)

@@ -1,0 +1,119 @@
+"""`gameday run RUNBOOK` end to end: the real CLI, the real worker, a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.execution.conftest import REPO, experiment, python_activity, sqlite_copy
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    """SQLite only: these tests are about the command; the other tests cover both
+    databases."""
+    return sqlite_copy(tmp_path, _sqlite_template)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    (home / "runbooks").mkdir(parents=True)
+    return home
+
+
+def gameday(home: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO), GAMEDAY_DATABASE_URL=db_url)
+    env["GAMEDAY_CHAOSTOOLKIT_SETTINGS"] = str(home / "none.yaml")
+    return subprocess.run(
+        [sys.executable, "-m", "gameday", "--home", str(home), "run", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def write(home: Path, name: str, doc: dict[str, Any]) -> None:
+    (home / "runbooks" / f"{name}.json").write_text(json.dumps(doc), encoding="utf-8")
+
+
+def shape(home: Path, outcome: str) -> dict[str, Any]:
+    marker = home / "healthy"
+    marker.touch()
+    healthy = python_activity("probe", "healthy", "exists", tolerance=True, path=str(marker))
+    if outcome == "failed":
+        healthy = python_activity("probe", "healthy", "broken", tolerance=True)
+    action = "remove" if outcome == "deviated" else "touch"
+    return experiment(
+        probes=[healthy], method=[python_activity("action", "act", action, path=str(marker))]
+    )
+
+
+@pytest.mark.parametrize(("outcome", "code"), [("completed", 0), ("deviated", 1), ("failed", 1)])
+def test_exit_code_and_json_follow_the_outcome(
+    home: Path, db_url: str, outcome: str, code: int
+) -> None:
+    write(home, "check", shape(home, outcome))
+
+    done = gameday(home, db_url, "check", "--live", "--json")
+
+    assert done.returncode == code, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["state"] == outcome
+    assert summary["chaos_status"] == outcome
+    assert summary["dry_run"] is False
+    assert summary["requester"].startswith("cli:")
+
+
+def test_dry_run_by_default_shows_progress(home: Path, db_url: str) -> None:
+    poked = home / "poked"
+    write(
+        home,
+        "poke",
+        experiment(method=[python_activity("action", "poke it", "touch", path=str(poked))]),
+    )
+
+    done = gameday(home, db_url, "poke")
+
+    assert done.returncode == 0, done.stderr
+    assert "poke it" in done.stdout
+    assert "dry run" in done.stdout
+    assert not poked.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing"], "no runbook 'missing'"),
+        (["broken"], "broken.json"),
+        (["poke", "--var", "n:nope=1"], "--var 'n:nope=1'"),
+    ],
+)
+def test_bad_input_is_one_line_and_runs_nothing(
+    home: Path, db_url: str, args: list[str], message: str
+) -> None:
+    write(
+        home,
+        "poke",
+        experiment(
+            method=[python_activity("action", "poke it", "touch", path=str(home / "poked"))]
+        ),
+    )
+    (home / "runbooks" / "broken.json").write_text('{"title": "no method"}', encoding="utf-8")
+
+    done = gameday(home, db_url, *args)
+
+    assert done.returncode in (1, 2)
+    assert done.stdout == ""
+    assert done.stderr.startswith("gameday: error: ")
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (home / "poked").exists()
