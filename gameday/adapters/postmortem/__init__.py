@@ -1,0 +1,1 @@
+"""Postmortems and journal exports written out: JSON, Markdown and HTML (jinja2 templates)."""
