@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,22 @@ class Settings(BaseSettings):
     # HTTP server
     host: str = "127.0.0.1"
     port: int = 8080
+
+    # The service (`gameday serve`)
+    leader_election: Literal["auto", "kubernetes", "postgres", "sqlite"] = Field(
+        default="auto",
+        description="auto: a Lease in a cluster, an advisory lock on PostgreSQL, else a file lock",
+    )
+    lease_duration: int = Field(default=15, ge=2, description="seconds a leader's Lease lasts")
+    leader_retry: float = Field(default=2.0, gt=0, description="seconds between election tries")
+    shutdown_grace: float = Field(
+        default=30.0, ge=0, description="seconds running runs get to finish on SIGTERM"
+    )
+    fire_tolerance: float = Field(
+        default=30.0, gt=0, description="seconds a job may fire late before its run is skipped"
+    )
+    plan_horizon_hours: int = Field(default=48, ge=1, le=24 * 366)
+    plan_refresh: float = Field(default=60.0, gt=0, description="seconds between re-plans")
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an embedded SQLite file in the home folder."""

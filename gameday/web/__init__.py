@@ -1,0 +1,1 @@
+"""HTTP entry points: the WSGI app with health, readiness, metrics and Slack events."""

@@ -1,0 +1,1 @@
+"""Observability: structured logs (JSON, or human on a TTY) and Prometheus metrics."""

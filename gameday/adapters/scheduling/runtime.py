@@ -1,0 +1,215 @@
+"""The running service: leadership, the scheduler, housekeeping, reload and shutdown.
+
+Built by `gameday.wiring.build_service`; the `serve` command adds the HTTP server and the
+signal handlers around it. Followers keep everything but the scheduler: they answer Slack
+and health checks and take over when the leader goes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gameday.adapters.observability.health import Health
+from gameday.adapters.observability.metrics import Metrics
+from gameday.adapters.scheduling.leader import Elector, LeaderLoop
+from gameday.adapters.scheduling.queue import ApschedulerQueue
+from gameday.adapters.scheduling.starter import ThreadedStarter
+from gameday.domain.errors import GamedayError
+from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
+from gameday.services.scheduler import Scheduler
+
+log = logging.getLogger("gameday.serve")
+
+# Reads the specs and plans the horizon; raises GamedayError (listing every problem) when
+# the specs are invalid.
+PlanLoader = Callable[[], tuple[Sequence[PlannedOccurrence], dict[str, ScheduleRules]]]
+
+
+class SpecsInvalid(GamedayError):
+    """The specs have errors; `problems` lists every one (file:line:col: message)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            f"the specs have {len(self.problems)} error(s); nothing started"
+            + (f" (first: {self.problems[0]})" if self.problems else "")
+        )
+
+
+@dataclass
+class ServiceHooks:
+    """The parts other areas provide; each may be missing in a smaller build.
+
+    `background` pairs are (start, stop) of threads such as the outbox worker;
+    `flush_outbox` delivers what is due once (the last step of a shutdown).
+    """
+
+    recover: Callable[[], object] | None = None
+    halt: Callable[[list[int]], object] | None = None
+    expire_approvals: Callable[[], object] | None = None
+    flush_outbox: Callable[[], object] | None = None
+    background: list[tuple[Callable[[], object], Callable[[], object]]] = field(
+        default_factory=list
+    )
+    close: list[Callable[[], object]] = field(default_factory=list)
+
+
+class Service:
+    """One replica of `gameday serve` (without the HTTP server)."""
+
+    def __init__(
+        self,
+        *,
+        description: dict[str, str],
+        load_plan: PlanLoader,
+        scheduler: Scheduler,
+        queue: ApschedulerQueue,
+        starter: ThreadedStarter,
+        elector: Elector,
+        metrics: Metrics,
+        health: Health,
+        hooks: ServiceHooks,
+        leader_interval: float = 5.0,
+        refresh_seconds: float = 60.0,
+        upcoming: Callable[[], list[str]] | None = None,
+    ) -> None:
+        self.description = description
+        self._load_plan = load_plan
+        self.scheduler = scheduler
+        self.queue = queue
+        self.starter = starter
+        self.leader = LeaderLoop(
+            elector, interval=leader_interval, on_elected=self._elected, on_lost=self._lost
+        )
+        self.metrics = metrics
+        self.health = health
+        self.hooks = hooks
+        self._refresh_seconds = refresh_seconds
+        self._upcoming = upcoming
+        self._plan: tuple[Sequence[PlannedOccurrence], dict[str, ScheduleRules]] = ((), {})
+        self._lock = threading.RLock()
+        # Set by wiring when Slack is configured: the WSGI app for POST /slack/events and
+        # a Socket Mode handler (started by the serve command).
+        self.slack_wsgi: Callable[..., Any] | None = None
+        self.slack_socket: Any | None = None
+
+    # -- start ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the plan (GamedayError on invalid specs), then outbox, then leadership."""
+        self._plan = self._load_plan()
+        self._set_health(specs_loaded=True, migrated=True)
+        if self._upcoming is not None:
+            for line in self._upcoming():
+                log.info("upcoming: %s", line)
+        for begin, _ in self.hooks.background:
+            begin()
+        self.leader.start()
+
+    def _elected(self) -> None:
+        # Recovery may play rollbacks for minutes; the election loop must keep renewing
+        # a Lease meanwhile, so the takeover runs on its own thread.
+        self.metrics.set_leader(True)
+        self._set_health(leader=True)
+        threading.Thread(target=self._take_over, name="gameday-takeover", daemon=True).start()
+
+    def _take_over(self) -> None:
+        with self._lock:
+            if self.hooks.recover is not None:
+                self.hooks.recover()
+            if not self.leader.is_leader or self.health.stopping:
+                return
+            occurrences, rules = self._plan
+            self.scheduler.reconcile(occurrences, rules)
+            missed = self.scheduler.skip_missed()
+            if missed:
+                log.info("recorded %d missed occurrences as skipped", len(missed))
+            self.queue.every("refresh", self._refresh_seconds, self._refresh)
+            if self.hooks.expire_approvals is not None:
+                self.queue.every("approvals", 5.0, self._expire)
+            self.queue.start()
+            self._set_health(scheduler_running=True)
+            log.info("scheduler running with %d jobs", len(self.queue.jobs()))
+
+    def _lost(self) -> None:
+        with self._lock:
+            self.metrics.set_leader(False)
+            self.queue.clear()
+            self._set_health(leader=False, scheduler_running=False)
+
+    def _refresh(self) -> None:
+        """Roll the horizon forward: re-plan and apply the differences."""
+        try:
+            self._plan = self._load_plan()
+        except GamedayError as exc:
+            log.error("specs are invalid, keeping the previous plan: %s", exc)
+        if self.leader.is_leader:
+            self.scheduler.reconcile(*self._plan)
+
+    def _expire(self) -> None:
+        if self.hooks.expire_approvals is not None:
+            self.hooks.expire_approvals()
+
+    # -- reload ---------------------------------------------------------------------------
+    def reload(self) -> bool:
+        """SIGHUP: re-read the specs; apply only the differences. False (and the old plan
+        kept) when the new specs are invalid."""
+        try:
+            plan = self._load_plan()
+        except GamedayError as exc:
+            log.error("reload refused, specs are invalid (previous plan kept): %s", exc)
+            return False
+        with self._lock:
+            self._plan = plan
+            if self.leader.is_leader:
+                result = self.scheduler.reconcile(*plan)
+                log.info(
+                    "reloaded specs: %d runs planned, %d cancelled, %d jobs added, %d removed",
+                    len(result.created),
+                    len(result.cancelled),
+                    len(result.jobs_added),
+                    len(result.jobs_removed),
+                )
+            else:
+                log.info("reloaded specs (follower: the leader applies the plan)")
+        return True
+
+    # -- stop -----------------------------------------------------------------------------
+    def stop(self, *, grace: float) -> None:
+        """Stop taking new work, let running runs finish up to `grace` seconds, then halt
+        them (rollbacks run), flush the outbox and release leadership."""
+        log.info("shutting down: no new runs; waiting up to %.0fs for running ones", grace)
+        self._set_health(stopping=True)
+        with self._lock:  # a takeover in progress finishes (or sees `stopping`) first
+            pass
+        self.starter.stop_accepting()
+        self.queue.shutdown(wait=True)
+        self._set_health(scheduler_running=False)
+        halt = self.hooks.halt or (lambda _ids: None)
+        if not self.starter.drain(grace, halt):
+            log.error("runs still active after halting: %s", self.starter.active())
+        for _, end in reversed(self.hooks.background):
+            try:
+                end()
+            except Exception:
+                log.exception("stopping a background worker failed")
+        if self.hooks.flush_outbox is not None:
+            try:
+                self.hooks.flush_outbox()  # deliver what the last runs queued
+            except Exception:
+                log.exception("outbox flush failed")
+        self.leader.stop(release=True)
+        for close in self.hooks.close:
+            try:
+                close()
+            except Exception:
+                log.exception("close failed")
+        log.info("stopped")
+
+    def _set_health(self, **facts: bool) -> None:
+        self.health.update(**facts)

@@ -1,0 +1,106 @@
+"""`gameday serve`: the long-running service (scheduler, workers, Slack, health, metrics)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import typer
+
+from gameday.cli.context import state_from
+
+log = logging.getLogger("gameday.serve")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `serve` to the root app."""
+    app.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    port: int = typer.Option(None, "--port", help="HTTP port (default 8080, GAMEDAY_PORT)."),
+    host: str = typer.Option(
+        None, "--host", help="Address to listen on (default 127.0.0.1, GAMEDAY_HOST)."
+    ),
+    live: bool = typer.Option(
+        False, "--live", help="Send mutating requests to the cluster; dry run otherwise."
+    ),
+    json_logs: bool = typer.Option(
+        None, "--json-logs/--human-logs", help="Log format (default: JSON unless on a TTY)."
+    ),
+) -> None:
+    """Run the service: plan and run the schedules unattended, serve Slack and health.
+
+    SIGHUP re-reads the specs and applies only the differences; SIGTERM lets running runs
+    finish (GAMEDAY_SHUTDOWN_GRACE seconds), halts the rest with rollbacks, flushes the
+    outbox, releases leadership and exits 0.
+    """
+    from gameday.adapters.observability.logs import configure_logging
+    from gameday.adapters.scheduling.runtime import SpecsInvalid
+    from gameday.web.app import create_app
+    from gameday.web.server import HttpServer
+    from gameday.wiring import build_service, settings_for
+
+    configure_logging(json_logs=json_logs)
+    settings = settings_for(state_from(ctx).home)
+    updates: dict[str, object] = {}
+    if port is not None:
+        updates["port"] = port
+    if host is not None:
+        updates["host"] = host
+    if live:
+        updates["live"] = True
+    settings = settings.model_copy(update=updates)
+
+    service = build_service(settings)
+    d = service.description
+    log.info(
+        "gameday serve: database %s; notifier %s; %s; leader election %s",
+        d["database"],
+        d["notifier"],
+        d["mode"].upper() if d["mode"] == "live" else d["mode"] + " (no mutating request)",
+        d["leader_election"],
+        extra={k: v for k, v in d.items()},
+    )
+    try:
+        service.start()
+    except SpecsInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        service.stop(grace=0)
+        raise
+
+    app = create_app(service.health, service.metrics.exposition, slack=service.slack_wsgi)
+    server = HttpServer(app, host=settings.host, port=settings.port)
+    log.info(
+        "listening on %s (/healthz, /readyz, /metrics%s)",
+        server.url,
+        ", /slack/events" if service.slack_wsgi else "",
+    )
+    if service.slack_socket is not None:
+        service.slack_socket.connect()
+
+    stop = threading.Event()
+    reload = threading.Event()
+
+    def on_term(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    def on_hup(_signum: int, _frame: FrameType | None) -> None:
+        reload.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.signal(signal.SIGHUP, on_hup)
+    while not stop.wait(0.2):
+        if reload.is_set():
+            reload.clear()
+            service.reload()
+    service.stop(grace=settings.shutdown_grace)
+    if service.slack_socket is not None:
+        service.slack_socket.close()
+    server.stop()

@@ -1,0 +1,101 @@
+"""Fixtures for the service tests: a scheduler on a real database with a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+
+from gameday.adapters.db import Database
+from gameday.adapters.observability.metrics import Metrics
+from gameday.domain.clock import FixedClock
+from gameday.domain.errors import IllegalTransition
+from gameday.domain.runs import Run, RunKind
+from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
+from gameday.services.scheduler import Scheduler
+
+
+@dataclass
+class MemoryQueue:
+    """The JobQueue port kept in a dict; tests fire jobs by hand with the clock moved."""
+
+    waiting: dict[str, datetime] = field(default_factory=dict)
+
+    def jobs(self) -> dict[str, datetime]:
+        return dict(self.waiting)
+
+    def add(self, job_id: str, at: datetime) -> None:
+        self.waiting[job_id] = at
+
+    def remove(self, job_id: str) -> None:
+        self.waiting.pop(job_id, None)
+
+    def due(self, now: datetime) -> list[str]:
+        """Pop the jobs whose time has come, earliest first (as the real queue fires)."""
+        ids = sorted((at, job_id) for job_id, at in self.waiting.items() if at <= now)
+        for _, job_id in ids:
+            self.waiting.pop(job_id)
+        return [job_id for _, job_id in ids]
+
+
+@dataclass
+class ClaimingStarter:
+    """The RunStarter port: claims the run like the real ones do and remembers it."""
+
+    database: Database
+    started: list[int] = field(default_factory=list)
+
+    def start(self, run: Run) -> None:
+        if not self.database.runs.claim(run.id, actor="test-starter"):
+            raise IllegalTransition(f"run {run.id} already claimed")
+        self.started.append(run.id)
+
+
+@pytest.fixture
+def queue() -> MemoryQueue:
+    return MemoryQueue()
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+def starter(database: Database) -> ClaimingStarter:
+    return ClaimingStarter(database)
+
+
+@pytest.fixture
+def make_scheduler(
+    database: Database, db_clock: FixedClock, queue: MemoryQueue, metrics: Metrics
+) -> Callable[..., Scheduler]:
+    def make(starter: ClaimingStarter | None = None, **kwargs: object) -> Scheduler:
+        return Scheduler(
+            runs=database.runs,
+            control=database.control,
+            queue=queue,
+            starter=starter or ClaimingStarter(database),
+            clock=db_clock,
+            metrics=metrics,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    return make
+
+
+def gameday_rules(name: str = "weekly", **kwargs: object) -> ScheduleRules:
+    """Rules of a GameDay schedule (no window, no approval unless given)."""
+    return ScheduleRules(name=name, kind=RunKind.GAMEDAY, runbook="noop", **kwargs)  # type: ignore[arg-type]
+
+
+def occurrences(
+    name: str, start: datetime, count: int, every: timedelta
+) -> list[PlannedOccurrence]:
+    """`count` GameDay occurrences of `name`, `every` apart from `start`."""
+    return [
+        PlannedOccurrence(schedule=name, kind=RunKind.GAMEDAY, at=start + i * every, runbook="noop")
+        for i in range(count)
+    ]
