@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,22 @@ def _measure(db: Database, big_run: int, repeat: int) -> Iterator[dict[str, Any]
     )
 
 
+def _fill_and_measure(
+    backend: str, url: str, fill: Callable[[], None], args: argparse.Namespace, big_run: int
+) -> Iterator[dict[str, Any]]:
+    """Fill the migrated, empty database at `url` (timed), then time the operations on it."""
+    t0 = time.perf_counter()
+    fill()
+    filled = time.perf_counter() - t0
+    db = Database.open(url, upgrade=False)
+    try:
+        for result in _measure(db, big_run, args.repeat):
+            yield {"backend": backend, "runs": args.runs, "events": args.events,
+                   "fill_s": round(filled, 1), **result}  # fmt: skip
+    finally:
+        db.close()
+
+
 def _postgres(args: argparse.Namespace, big_run: int) -> Iterator[dict[str, Any]]:
     admin = make_engine(args.database_url, isolation_level="AUTOCOMMIT")
     schema = f"gameday_bench_{uuid.uuid4().hex[:8]}"
@@ -174,16 +191,8 @@ def _postgres(args: argparse.Namespace, big_run: int) -> Iterator[dict[str, Any]
     url_text = url.render_as_string(hide_password=False)
     try:
         upgrade(make_engine(url_text))
-        t0 = time.perf_counter()
-        _fill_postgres(url_text, args.runs, args.events, big_run)
-        fill = time.perf_counter() - t0
-        db = Database.open(url_text, upgrade=False)
-        try:
-            for result in _measure(db, big_run, args.repeat):
-                yield {"backend": "postgresql", "runs": args.runs, "events": args.events,
-                       "fill_s": round(fill, 1), **result}  # fmt: skip
-        finally:
-            db.close()
+        fill = partial(_fill_postgres, url_text, args.runs, args.events, big_run)
+        yield from _fill_and_measure("postgresql", url_text, fill, args, big_run)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -197,16 +206,8 @@ def _sqlite(args: argparse.Namespace, big_run: int) -> Iterator[dict[str, Any]]:
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
-        t0 = time.perf_counter()
-        _fill_sqlite(path, args.runs, args.events, big_run)
-        fill = time.perf_counter() - t0
-        db = Database.open(url, upgrade=False)
-        try:
-            for result in _measure(db, big_run, args.repeat):
-                yield {"backend": "sqlite", "runs": args.runs, "events": args.events,
-                       "fill_s": round(fill, 1), **result}  # fmt: skip
-        finally:
-            db.close()
+        fill = partial(_fill_sqlite, path, args.runs, args.events, big_run)
+        yield from _fill_and_measure("sqlite", url, fill, args, big_run)
 
 
 def run(args: list[str]) -> Iterable[dict[str, Any]]:

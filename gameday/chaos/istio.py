@@ -81,6 +81,14 @@ def _set_fault(
     return result
 
 
+def _fault(kind: str, settings: dict[str, Any], percentage: float | None) -> dict[str, Any]:
+    """An HTTPFaultInjection of `kind` (delay or abort), for `percentage` of the requests
+    when given (all of them otherwise)."""
+    if percentage is not None:
+        settings = {**settings, "percentage": {"value": percentage}}
+    return {kind: settings}
+
+
 def add_delay_fault(
     virtual_service_name: str,
     fixed_delay: str,
@@ -92,10 +100,8 @@ def add_delay_fault(
     secrets: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Delay the traffic of the routes to `routes`' destinations by `fixed_delay`."""
-    delay: dict[str, Any] = {"fixedDelay": fixed_delay}
-    if percentage is not None:
-        delay["percentage"] = {"value": percentage}
-    return _set_fault(virtual_service_name, routes, {"delay": delay}, ns, version, secrets)
+    fault = _fault("delay", {"fixedDelay": fixed_delay}, percentage)
+    return _set_fault(virtual_service_name, routes, fault, ns, version, secrets)
 
 
 def add_abort_fault(
@@ -109,10 +115,8 @@ def add_abort_fault(
     secrets: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Answer requests of the routes to `routes`' destinations with `http_status`."""
-    abort: dict[str, Any] = {"httpStatus": http_status}
-    if percentage is not None:
-        abort["percentage"] = {"value": percentage}
-    return _set_fault(virtual_service_name, routes, {"abort": abort}, ns, version, secrets)
+    fault = _fault("abort", {"httpStatus": http_status}, percentage)
+    return _set_fault(virtual_service_name, routes, fault, ns, version, secrets)
 
 
 def remove_delay_fault(

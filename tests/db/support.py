@@ -111,6 +111,16 @@ class PostgresSchemas:
         self.engine.dispose()
 
 
+def migrated_claiming(url: str, revision: str) -> Engine:
+    """An engine on the empty database `url`, migrated to head, whose alembic_version then
+    claims `revision` (a schema newer than, or unknown to, this gameday). Dispose it."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    return engine
+
+
 @pytest.fixture(scope="session")
 def postgres_schemas() -> Iterator[PostgresSchemas]:
     """Access to the test PostgreSQL; fails (never skips) when it is unreachable."""

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from gameday.adapters.db import Database
-from gameday.cli import main
 from gameday.domain.runs import Decision, RunState
 from tests.db.factories import make_run
+from tests.db.support import migrated_claiming
+from tests.support import NOOP_RUNBOOK, CliResult, run_main
 
 ACTOR = f"cli:{getpass.getuser()}"
-RUNBOOK = """\
-title: Nothing happens
-description: Checks a steady state only.
-steady-state-hypothesis:
-  title: Always fine
-  probes:
-    - type: probe
-      name: true-probe
-      tolerance: 0
-      provider: {type: process, path: "true"}
-method: []
-"""
 SCHEDULE = """\
 kind: gameday
 name: reviews-latency
@@ -38,24 +25,14 @@ at: 2026-12-02T14:00
 timezone: UTC
 """
 
-
-@dataclass
-class Result:
-    """Exit status and both output streams of one command."""
-
-    code: int
-    out: str
-    err: str
-
-
-Gameday = Callable[..., Result]
+Gameday = Callable[..., CliResult]
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """A home with one valid GameDay schedule, `reviews-latency`."""
     (tmp_path / "runbooks").mkdir()
-    (tmp_path / "runbooks" / "noop.yaml").write_text(RUNBOOK)
+    (tmp_path / "runbooks" / "noop.yaml").write_text(NOOP_RUNBOOK)
     (tmp_path / "schedules").mkdir()
     (tmp_path / "schedules" / "gamedays.yaml").write_text(SCHEDULE)
     return tmp_path
@@ -69,16 +46,8 @@ def gameday(
     monkeypatch.setenv("GAMEDAY_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "200")
 
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["gameday", "--home", str(home), *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+    def run(*args: str) -> CliResult:
+        return run_main(monkeypatch, capsys, "--home", home, *args)
 
     return run
 
@@ -225,15 +194,7 @@ def test_an_unopenable_database_is_one_line(
 def test_a_newer_database_is_refused_by_every_command(
     gameday: Gameday, empty_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy import text
-
-    from gameday.adapters.db.engine import make_engine
-    from gameday.adapters.db.migrate import upgrade
-
-    engine = make_engine(empty_db_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
+    engine = migrated_claiming(empty_db_url, "f00d")
     engine.dispose()
     monkeypatch.setenv("GAMEDAY_DATABASE_URL", empty_db_url)
 

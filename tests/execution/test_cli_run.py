@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.execution.conftest import REPO, experiment, python_activity, sqlite_copy
+from tests.support import run_gameday
 
 
 @pytest.fixture
@@ -29,16 +28,12 @@ def home(tmp_path: Path) -> Path:
 
 
 def gameday(home: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), GAMEDAY_DATABASE_URL=db_url)
-    env["GAMEDAY_CHAOSTOOLKIT_SETTINGS"] = str(home / "none.yaml")
-    return subprocess.run(
-        [sys.executable, "-m", "gameday", "--home", str(home), "run", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    env = {
+        "PYTHONPATH": str(REPO),
+        "GAMEDAY_DATABASE_URL": db_url,
+        "GAMEDAY_CHAOSTOOLKIT_SETTINGS": str(home / "none.yaml"),
+    }
+    return run_gameday("--home", home, "run", *args, env=env)
 
 
 def write(home: Path, name: str, doc: dict[str, Any]) -> None:

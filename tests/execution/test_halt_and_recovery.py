@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from typing import Any
@@ -15,23 +13,30 @@ from gameday.domain.execution import worker_of
 from gameday.domain.runs import RunEvent, RunState
 from gameday.services import execution
 from tests.execution.conftest import Gameday, experiment, python_activity
+from tests.support import run_gameday
+
+
+def undo(gameday: Gameday) -> dict[str, Any]:
+    """A rollback that leaves the file `undone` as evidence."""
+    return python_activity("action", "undo", "touch", path=str(gameday.file("undone")))
+
+
+def slow_undo(gameday: Gameday, release: str) -> dict[str, Any]:
+    """A rollback that writes `rollback-started`, then blocks until the file `release` exists."""
+    return python_activity(
+        "action",
+        "slow undo",
+        "block_until",
+        started=str(gameday.file("rollback-started")),
+        release=str(gameday.file(release)),
+    )
 
 
 def blocking_runbook(gameday: Gameday, *, rollback_blocks: bool = False) -> dict[str, Any]:
     """Steady state, then an action that runs until released; rollbacks leave evidence."""
-    undo: dict[str, Any] = python_activity(
-        "action", "undo", "touch", path=str(gameday.file("undone"))
-    )
-    rollbacks = [undo]
+    rollbacks = [undo(gameday)]
     if rollback_blocks:
-        slow = python_activity(
-            "action",
-            "slow undo",
-            "block_until",
-            started=str(gameday.file("rollback-started")),
-            release=str(gameday.file("never")),
-        )
-        rollbacks.insert(0, slow)
+        rollbacks.insert(0, slow_undo(gameday, "never"))
     return experiment(
         probes=[python_activity("probe", "answer", "value", tolerance=1, value=1)],
         method=[
@@ -121,15 +126,11 @@ def test_a_second_halt_hard_stops_and_the_run_is_still_recorded(gameday: Gameday
 
 
 def test_a_halt_during_the_rollbacks_lets_them_finish(gameday: Gameday) -> None:
-    slow_undo = python_activity(
-        "action",
-        "slow undo",
-        "block_until",
-        started=str(gameday.file("rollback-started")),
-        release=str(gameday.file("rollback-release")),
+    doc = experiment(
+        method=[undo(gameday)],
+        rollbacks=[slow_undo(gameday, "rollback-release"), undo(gameday)],
     )
-    undo = python_activity("action", "undo", "touch", path=str(gameday.file("undone")))
-    gameday.write_runbook("quick", experiment(method=[undo], rollbacks=[slow_undo, undo]))
+    gameday.write_runbook("quick", doc)
     run = gameday.start("quick")
     gameday.wait_for_file(gameday.file("rollback-started"))
 
@@ -271,13 +272,13 @@ def test_gameday_halt_command_halts_running_runs_with_rollbacks(
     run = gameday.start("slow")
     gameday.wait_for_file(gameday.file("started"))
 
-    env = dict(os.environ, GAMEDAY_DATABASE_URL=db_url)
-    done = subprocess.run(
-        [sys.executable, "-m", "gameday", "--home", str(gameday.home), "halt", "--reason", "drill"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_gameday(
+        "--home",
+        gameday.home,
+        "halt",
+        "--reason",
+        "drill",
+        env={"GAMEDAY_DATABASE_URL": db_url},
         timeout=60,
     )
 

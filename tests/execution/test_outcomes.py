@@ -145,13 +145,18 @@ def test_gives_the_same_status_as_chaos_run(gameday: Gameday, tmp_path: Path, sh
     assert final.payload["chaos_status"] == chaos_status(journal)
 
 
-def test_rollbacks_play_after_a_failure_by_default(gameday: Gameday) -> None:
-    undone = gameday.file("undone")
-    doc = experiment(
+def failing_with_undo(undone: Path, **extra: Any) -> dict[str, Any]:
+    """A runbook whose steady state fails, with a rollback that writes `undone`."""
+    return experiment(
         probes=[python_activity("probe", "unreachable", "broken", tolerance=True)],
         rollbacks=[python_activity("action", "undo", "touch", path=str(undone))],
+        **extra,
     )
-    gameday.write_runbook("fails", doc)
+
+
+def test_rollbacks_play_after_a_failure_by_default(gameday: Gameday) -> None:
+    undone = gameday.file("undone")
+    gameday.write_runbook("fails", failing_with_undo(undone))
 
     run = gameday.run("fails")
 
@@ -169,12 +174,7 @@ def test_a_runbook_may_choose_its_rollback_strategy(
         if where == "runtime"
         else {"extensions": [{"name": "gameday", "rollback_strategy": strategy}]}
     )
-    doc = experiment(
-        probes=[python_activity("probe", "unreachable", "broken", tolerance=True)],
-        rollbacks=[python_activity("action", "undo", "touch", path=str(undone))],
-        **extra,
-    )
-    gameday.write_runbook("fails", doc)
+    gameday.write_runbook("fails", failing_with_undo(undone, **extra))
 
     run = gameday.run("fails")
 

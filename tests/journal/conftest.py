@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from tests.db.factories import make_run
 
 # The real worker on both databases (tests/execution): `gameday` gives a home and workers.
 from tests.execution.conftest import gameday  # noqa: F401
+from tests.support import CliResult, run_main
 
 ENV_TOKEN = "tok-from-the-environment-42"
 INLINE_PASSWORD = "hunter2-inline-password"
@@ -97,16 +96,7 @@ def home(tmp_path: Path) -> Path:
     return folder
 
 
-@dataclass
-class Result:
-    """Exit status and both output streams of one command."""
-
-    code: int
-    out: str
-    err: str
-
-
-Cli = Callable[..., Result]
+Cli = Callable[..., CliResult]
 
 
 @pytest.fixture
@@ -118,18 +108,8 @@ def cli(
     monkeypatch.setenv("GAMEDAY_DATABASE_URL", db_url)
     monkeypatch.setenv("GAMEDAY_TIMEZONE", "Asia/Tokyo")
 
-    def run(*args: str, at: Path | None = None) -> Result:
-        from gameday.cli import main
-
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["gameday", "--home", str(at or home), *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+    def run(*args: str, at: Path | None = None) -> CliResult:
+        return run_main(monkeypatch, capsys, "--home", at or home, *args)
 
     return run
 

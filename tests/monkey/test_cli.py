@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from gameday.cli import main
 from tests.fakes import kube_objects as ko
 from tests.fakes.kube_api import FakeKubeApi
 from tests.monkey.factories import OPT_IN
+from tests.support import CliResult, run_main
 
 SCHEDULES = """\
 kind: window
@@ -34,18 +31,7 @@ channel: "#chaos"
 """
 
 
-@dataclass
-class Ran:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> dict[str, object]:
-        data: dict[str, object] = json.loads(self.stdout)
-        return data
-
-
-Gameday = Callable[..., Ran]
+Gameday = Callable[..., CliResult]
 
 
 @pytest.fixture
@@ -66,7 +52,7 @@ def gameday(
     monkeypatch.delenv("GAMEDAY_LIVE", raising=False)
     monkeypatch.setenv("COLUMNS", "160")
 
-    def run(*args: str, closed: bool = False) -> Ran:
+    def run(*args: str, closed: bool = False) -> CliResult:
         home = tmp_path / "home"
         (home / "schedules").mkdir(parents=True, exist_ok=True)
         today = datetime.now(UTC).date()
@@ -76,15 +62,7 @@ def gameday(
         (home / "schedules" / "monkeys.yaml").write_text(
             SCHEDULES.format(window="all-week", blackouts=blackouts)
         )
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["gameday", "--home", str(home), *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return Ran(code, out, err)
+        return run_main(monkeypatch, capsys, "--home", home, *args)
 
     return run
 
@@ -92,14 +70,14 @@ def gameday(
 def test_targets_json_lists_candidates_and_reasons(gameday: Gameday, kube_api: FakeKubeApi) -> None:
     ran = gameday("targets", "shop-monkey", "--json")
 
-    assert ran.exit_code == 0, ran.stderr
+    assert ran.code == 0, ran.err
     data = ran.json()
     assert data["protected_namespaces_skipped"] == ["kube-system"]
     assert data["namespaces"] == ["shop"]
-    assert sorted(c["pod"] for c in data["candidates"]) == [  # type: ignore[attr-defined]
+    assert sorted(c["pod"] for c in data["candidates"]) == [
         f"web-5d8f7c9b6-x{i:04d}" for i in range(3)
     ]
-    assert {(e["owner"], e["reason"]) for e in data["exclusions"]} == {  # type: ignore[attr-defined]
+    assert {(e["owner"], e["reason"]) for e in data["exclusions"]} == {
         ("shop/Deployment/private", "not_opted_in")
     }
     assert kube_api.mutating_requests() == []
@@ -108,33 +86,33 @@ def test_targets_json_lists_candidates_and_reasons(gameday: Gameday, kube_api: F
 def test_targets_table_names_the_protected_namespace(gameday: Gameday) -> None:
     ran = gameday("targets", "shop-monkey")
 
-    assert ran.exit_code == 0, ran.stderr
-    assert "namespace kube-system is protected" in ran.stdout
-    assert "not_opted_in" in ran.stdout
+    assert ran.code == 0, ran.err
+    assert "namespace kube-system is protected" in ran.out
+    assert "not_opted_in" in ran.out
 
 
 def test_monkey_once_is_a_dry_run_by_default(gameday: Gameday, kube_api: FakeKubeApi) -> None:
     ran = gameday("monkey", "shop-monkey", "--once", "--no-wait", "--seed", "9", "--json")
 
-    assert ran.exit_code == 0, ran.stderr
+    assert ran.code == 0, ran.err
     data = ran.json()
     assert (data["dry_run"], data["seed"], data["state"]) == (True, 9, "completed")
-    assert len(data["killed"]) == 1  # type: ignore[arg-type]
+    assert len(data["killed"]) == 1
     assert kube_api.mutating_requests() == []
-    assert "[#chaos] Monkey kill shop-monkey" in ran.stderr
-    assert "(dry run: nothing will be terminated)" in ran.stderr
+    assert "[#chaos] Monkey kill shop-monkey" in ran.err
+    assert "(dry run: nothing will be terminated)" in ran.err
 
 
 def test_monkey_once_live_evicts(gameday: Gameday, kube_api: FakeKubeApi) -> None:
     ran = gameday("monkey", "shop-monkey", "--once", "--live", "--heads-up", "0s", "--json")
 
-    assert ran.exit_code == 2
-    assert "--heads-up" in ran.stderr
+    assert ran.code == 2
+    assert "--heads-up" in ran.err
 
     ran = gameday("monkey", "shop-monkey", "--once", "--live", "--no-wait")
 
-    assert ran.exit_code == 0, ran.stderr
-    assert "(live, seed" in ran.stdout
+    assert ran.code == 0, ran.err
+    assert "(live, seed" in ran.out
     assert [r.method for r in kube_api.mutating_requests()] == ["POST"]
     assert len(kube_api.names("pods", "shop")) == 4
 
@@ -143,9 +121,9 @@ def test_monkey_outside_the_window_is_refused(gameday: Gameday, kube_api: FakeKu
     ran = gameday("monkey", "shop-monkey", "--once", "--live", "--no-wait", closed=True)
 
     reopen = datetime.now(UTC).date() + timedelta(days=2)
-    assert ran.exit_code == 4
-    assert ran.stderr.startswith("gameday: error: schedule shop-monkey is outside its window")
-    assert f"next open: {reopen} 00:00 UTC (+00:00)" in ran.stderr
+    assert ran.code == 4
+    assert ran.err.startswith("gameday: error: schedule shop-monkey is outside its window")
+    assert f"next open: {reopen} 00:00 UTC (+00:00)" in ran.err
     assert kube_api.requests == []
 
 
@@ -160,7 +138,7 @@ def test_monkey_outside_the_window_is_refused(gameday: Gameday, kube_api: FakeKu
 def test_bad_input_is_one_line(gameday: Gameday, args: tuple[str, ...], message: str) -> None:
     ran = gameday(*args)
 
-    assert ran.exit_code != 0
-    assert message in ran.stderr
-    assert len(ran.stderr.strip().splitlines()) == 1
-    assert "tok-123456" not in ran.stderr
+    assert ran.code != 0
+    assert message in ran.err
+    assert len(ran.err.strip().splitlines()) == 1
+    assert "tok-123456" not in ran.err

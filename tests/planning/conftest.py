@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gameday.cli import main
-
-RUNBOOK = """\
-version: 1.0.0
-title: Nothing happens
-description: A runbook that only probes, for planning tests.
-method:
-  - type: probe
-    name: always-true
-    provider:
-      type: python
-      module: os.path
-      func: exists
-      arguments:
-        path: "."
-"""
-
-
-@dataclass(frozen=True)
-class CliResult:
-    """What one `gameday ...` invocation did."""
-
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        """stdout parsed as JSON (it must hold nothing else)."""
-        return json.loads(self.out)
-
+from tests.support import NOOP_RUNBOOK, CliResult, run_main
 
 HomeFactory = Callable[..., Path]
 Cli = Callable[..., CliResult]
@@ -54,7 +21,7 @@ def make_home(tmp_path: Path) -> HomeFactory:
         home = tmp_path / "home"
         (home / "runbooks").mkdir(parents=True, exist_ok=True)
         (home / "schedules").mkdir(exist_ok=True)
-        (home / "runbooks" / "noop.yaml").write_text(RUNBOOK, encoding="utf-8")
+        (home / "runbooks" / "noop.yaml").write_text(NOOP_RUNBOOK, encoding="utf-8")
         text = "\n---\n".join(doc.strip() for doc in documents) + "\n"
         (home / "schedules" / "test.yaml").write_text(text, encoding="utf-8")
         return home
@@ -69,17 +36,8 @@ def cli(
     """Run the console script's `main()` with argv; returns exit code, stdout and stderr."""
 
     def run(*args: str | Path) -> CliResult:
-        argv = ["gameday", *(str(a) for a in args)]
-        monkeypatch.setattr(sys, "argv", argv)
         monkeypatch.setenv("COLUMNS", "200")
-        capsys.readouterr()
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
+        return run_main(monkeypatch, capsys, *args)
 
     return run
 

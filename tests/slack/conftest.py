@@ -19,26 +19,21 @@ from gameday.services.catalog import Catalog
 from gameday.settings import Settings
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.support import BOT_TOKEN, SIGNING_SECRET, SlackClient
+from tests.support import noop_runbook
 
 ALICE, BOB, CAROL, GROUPIE, OUTSIDER = "UALICE", "UBOB", "UCAROL", "UGROUPIE", "UOUTSIDER"
 APPROVERS_GROUP = "SAPPROVERS"
 
-RUNBOOK = """\
-title: Reviews get slow
-description: Adds latency to reviews and checks the product page still answers.
-steady-state-hypothesis:
-  title: Always fine
-  probes:
-    - type: probe
-      name: true-probe
-      tolerance: 0
-      provider: {type: process, path: "true"}
-method: []
+RUNBOOK = noop_runbook(
+    title="Reviews get slow",
+    description="Adds latency to reviews and checks the product page still answers.",
+    extra="""\
 extensions:
   - name: gameday
     approval: {approvers: {users: [UALICE]}, quorum: 1, deadline: 30m}
     channel: "#adhoc"
-"""
+""",
+)
 
 SCHEDULES = f"""\
 kind: window

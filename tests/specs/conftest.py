@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gameday.cli import app
+from tests.support import NOOP_RUNBOOK
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,20 +22,7 @@ weekdays: [mon, tue, wed, thu, fri]
 hours: "09:00-17:00"
 """
 
-RUNBOOK = """\
-title: Nothing happens
-description: A runbook that only checks a steady state.
-steady-state-hypothesis:
-  title: Always fine
-  probes:
-    - type: probe
-      name: true-probe
-      tolerance: 0
-      provider:
-        type: process
-        path: "true"
-method: []
-"""
+RUNBOOK = NOOP_RUNBOOK
 
 
 @dataclass
@@ -52,6 +40,26 @@ class Validated:
         return self.stdout.splitlines()
 
 
+def write_files(home: Path, files: Mapping[str, str | bytes]) -> None:
+    """Write each file (path relative to `home` -> text or bytes), making its folders."""
+    for rel, content in files.items():
+        target = home / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+
+
+def validate_home(home: Path, *args: str) -> Validated:
+    """Run `gameday --home HOME validate ARGS...` in-process through the real CLI."""
+    result = CliRunner().invoke(app, ["--home", str(home), "validate", *args])
+    exc = result.exception
+    if isinstance(exc, SystemExit):
+        exc = None
+    return Validated(result.exit_code, result.stdout, result.stderr, exc)
+
+
 @pytest.fixture
 def make_home(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     """Write files (relative path -> content) into a fresh home holding a valid window
@@ -63,13 +71,7 @@ def make_home(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
             "schedules/windows.yaml": WINDOW,
             "runbooks/noop.yaml": RUNBOOK,
         }
-        for rel, content in {**base, **files}.items():
-            target = home / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8")
+        write_files(home, {**base, **files})
         return home
 
     return make
@@ -77,13 +79,5 @@ def make_home(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
 
 @pytest.fixture
 def validate() -> Callable[..., Validated]:
-    """Run `gameday --home HOME validate ARGS...` in-process through the real CLI."""
-
-    def run(home: Path, *args: str) -> Validated:
-        result = CliRunner().invoke(app, ["--home", str(home), "validate", *args])
-        exc = result.exception
-        if isinstance(exc, SystemExit):
-            exc = None
-        return Validated(result.exit_code, result.stdout, result.stderr, exc)
-
-    return run
+    """`validate_home`, as a fixture."""
+    return validate_home

@@ -163,14 +163,20 @@ def test_runbook_names_are_unique_across_suffixes(
     ]
 
 
+def berlin_gameday_at(at: str, via: str) -> str:
+    """A window `berlin` and a gameday `g` at `at`, in Berlin time `via` its own timezone or
+    the window (the ninth line holds `at`)."""
+    return (
+        "kind: window\nname: berlin\ntimezone: Europe/Berlin\nweekdays: [sun]\n---\n"
+        f"kind: gameday\nname: g\nrunbook: noop\nat: {at}\n{via}\n"
+    )
+
+
 @pytest.mark.parametrize("via", ["timezone: Europe/Berlin", "window: berlin"])
 def test_at_in_a_dst_gap_is_refused(
     make_home: Callable[[dict[str, str | bytes]], Path], via: str
 ) -> None:
-    text = (
-        "kind: window\nname: berlin\ntimezone: Europe/Berlin\nweekdays: [sun]\n---\n"
-        f"kind: gameday\nname: g\nrunbook: noop\nat: 2026-03-29T02:30\n{via}\n"
-    )
+    text = berlin_gameday_at("2026-03-29T02:30", via)
     loaded = load_catalog(make_home({"schedules/g.yaml": text}))
     assert [str(e) for e in loaded.errors] == [
         "schedules/g.yaml:9:5: at: 2026-03-29T02:30:00 does not exist in Europe/Berlin (the "
@@ -182,10 +188,7 @@ def test_at_in_a_dst_gap_is_refused(
 def test_at_in_a_dst_fold_is_its_first_occurrence(
     make_home: Callable[[dict[str, str | bytes]], Path], via: str
 ) -> None:
-    text = (
-        "kind: window\nname: berlin\ntimezone: Europe/Berlin\nweekdays: [sun]\n---\n"
-        f"kind: gameday\nname: g\nrunbook: noop\nat: 2026-10-25T02:30\n{via}\n"
-    )
+    text = berlin_gameday_at("2026-10-25T02:30", via)
     at = load_catalog(make_home({"schedules/g.yaml": text})).require_valid().gamedays["g"].at
     assert at is not None
     assert at.astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)

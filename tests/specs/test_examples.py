@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import time
 
 from gameday.domain.kill_mode import KillMode
 from gameday.wiring import load_catalog
 from tests.specs.conftest import REPO, Validated
+from tests.support import run_gameday
 
 
 def test_examples_validate_through_the_installed_command() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gameday", "--home", str(REPO), "validate"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_gameday("--home", str(REPO), "validate")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == ""
     assert "0 error(s), 0 warning(s)" in done.stderr

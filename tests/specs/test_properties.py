@@ -12,11 +12,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from gameday.cli import app
 from gameday.domain.durations import format_duration, parse_duration
 from gameday.domain.specs import GamedaySpec, MonkeySpec, WindowSpec
+from tests.specs.conftest import Validated, validate_home, write_files
 
 LINE = re.compile(r"^.+:\d+:\d+: (warning: )?\S")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -39,23 +38,19 @@ def test_parse_adds_up_the_parts(parts: list[tuple[int, str]]) -> None:
         assert parse_duration(text) == timedelta(seconds=total)
 
 
-def _validate(files: dict[str, bytes]) -> tuple[int, str, BaseException | None]:
+def _validate(files: dict[str, bytes]) -> Validated:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        for rel, data in files.items():
-            (home / rel).parent.mkdir(parents=True, exist_ok=True)
-            (home / rel).write_bytes(data)
-        result = CliRunner().invoke(app, ["--home", str(home), "validate"])
-    exc = None if isinstance(result.exception, SystemExit) else result.exception
-    return result.exit_code, result.stdout, exc
+        write_files(home, files)
+        return validate_home(home)
 
 
-def _assert_clean(code: int, stdout: str, exc: BaseException | None) -> None:
-    assert exc is None, repr(exc)
-    assert code in (0, 1)
-    assert all(LINE.match(line) for line in stdout.splitlines()), stdout
-    if code == 1:
-        assert stdout
+def _assert_clean(result: Validated) -> None:
+    assert result.exception is None, repr(result.exception)
+    assert result.exit_code in (0, 1)
+    assert all(LINE.match(line) for line in result.lines), result.stdout
+    if result.exit_code == 1:
+        assert result.stdout
 
 
 SLOW = settings(
@@ -68,7 +63,7 @@ SLOW = settings(
 @SLOW
 @given(st.binary(max_size=400), st.binary(max_size=400))
 def test_validate_never_crashes_on_random_bytes(schedule: bytes, runbook: bytes) -> None:
-    _assert_clean(*_validate({"schedules/x.yaml": schedule, "runbooks/x.yaml": runbook}))
+    _assert_clean(_validate({"schedules/x.yaml": schedule, "runbooks/x.yaml": runbook}))
 
 
 KEYS = sorted(
@@ -111,7 +106,7 @@ VALUES: st.SearchStrategy[Any] = st.recursive(
 @given(st.lists(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=8), max_size=3))
 def test_validate_never_crashes_on_spec_shaped_documents(docs: list[dict[str, Any]]) -> None:
     text = yaml.safe_dump_all(docs, allow_unicode=True).encode()
-    _assert_clean(*_validate({"schedules/x.yaml": text, "runbooks/x.yaml": text}))
+    _assert_clean(_validate({"schedules/x.yaml": text, "runbooks/x.yaml": text}))
 
 
 SNIPPETS = [
@@ -162,4 +157,4 @@ SNIPPETS = [
 def test_validate_never_crashes_on_hostile_yaml(lines: list[str], suffix: str) -> None:
     text = "\n".join(lines).encode()
     files = {"schedules/x.yaml": text, f"runbooks/x.{suffix}": text}
-    _assert_clean(*_validate(files))
+    _assert_clean(_validate(files))

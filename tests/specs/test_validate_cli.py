@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.specs.conftest import Validated
+from tests.support import run_gameday
 
 BROKEN = {
     "schedules/a.yaml": "kind: window\nname: w\ntimezone: Mars/Base\n---\n"
@@ -26,13 +25,7 @@ def test_every_error_of_every_file_in_one_run(
     make_home: Callable[[dict[str, str | bytes]], Path],
 ) -> None:
     home = make_home(BROKEN)
-    done = subprocess.run(
-        [sys.executable, "-m", "gameday", "--home", str(home), "validate"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_gameday("--home", str(home), "validate")
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
         "runbooks/r.yaml:1:1: experiment requires a description",
@@ -145,14 +138,7 @@ def test_a_missing_path_is_one_clear_error(
     make_home: Callable[[dict[str, str | bytes]], Path], tmp_path: Path
 ) -> None:
     home = make_home({})
-    done = subprocess.run(
-        [sys.executable, "-m", "gameday", "--home", str(home), "validate", "nope.yaml"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
+    done = run_gameday("--home", str(home), "validate", "nope.yaml", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == f"gameday: error: no such file or folder: {home / 'nope.yaml'}\n"
 
@@ -197,13 +183,7 @@ def test_a_reference_to_a_broken_window_says_so(
 
 
 def test_a_home_without_specs_is_an_error(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gameday", "--home", str(tmp_path), "validate"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_gameday("--home", str(tmp_path), "validate")
     assert done.returncode == 2
     assert done.stderr == (
         f"gameday: error: nothing to validate: {tmp_path} has no runbooks/ or schedules/ folder\n"

@@ -36,17 +36,25 @@ def _placeholder(entry: Mapping[str, Any], where: str) -> tuple[str | None, str 
     return f"<{kind}:{key}>", None
 
 
+def _replace_entries(
+    values: dict[str, Any], kind: str, problems: list[str], prefix: str = ""
+) -> None:
+    """Replace each env/vault entry of `values` by its placeholder; a problem with one is
+    reported for `KIND 'PREFIXNAME'`."""
+    for name, value in list(values.items()):
+        if isinstance(value, Mapping):
+            text, problem = _placeholder(value, f"{kind} '{prefix}{name}'")
+            if problem:
+                problems.append(problem)
+            elif text is not None:
+                values[name] = text
+
+
 def _without_environment(experiment: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     problems: list[str] = []
     config = experiment.get("configuration")
     if isinstance(config, dict):
-        for name, value in list(config.items()):
-            if isinstance(value, Mapping):
-                text, problem = _placeholder(value, f"configuration '{name}'")
-                if problem:
-                    problems.append(problem)
-                elif text is not None:
-                    config[name] = text
+        _replace_entries(config, "configuration", problems)
     secrets = experiment.get("secrets")
     if isinstance(secrets, dict):
         for target, keys in secrets.items():
@@ -58,13 +66,7 @@ def _without_environment(experiment: dict[str, Any]) -> tuple[dict[str, Any], li
             elif text is not None:
                 secrets[target] = {}
                 continue
-            for name, value in list(keys.items()):
-                if isinstance(value, Mapping):
-                    text, problem = _placeholder(value, f"secret '{target}.{name}'")
-                    if problem:
-                        problems.append(problem)
-                    elif text is not None:
-                        keys[name] = text
+            _replace_entries(keys, "secret", problems, prefix=f"{target}.")
     return experiment, problems
 
 
