@@ -44,6 +44,7 @@ def _register() -> None:
     # Explicit registration, no import-time side effects elsewhere: each module exposes
     # `register(app)`.
     from gameday.cli import (
+        commands_journal,
         commands_monkey,
         commands_plan,
         commands_run,
@@ -56,6 +57,7 @@ def _register() -> None:
         commands_specs,
         commands_plan,
         commands_runs,
+        commands_journal,
         commands_monkey,
         commands_run,
         commands_serve,
@@ -67,7 +69,11 @@ _register()
 
 
 def main() -> None:
-    """Entry point of the `gameday` console script."""
+    """Entry point of the `gameday` console script (and of `python -m gameday`)."""
+    _main()
+
+
+def _main() -> None:
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.
         code = app(standalone_mode=False)
@@ -85,15 +91,24 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if _is_click_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if "--debug" in sys.argv:
             raise
         typer.echo(f"gameday: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(70)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    # typer 0.29 and later raise their own copy of click's exceptions (typer._click);
+    # earlier versions raise click's.
+    import click
+
+    if isinstance(exc, click.ClickException):
+        return True
+    vendored = sys.modules.get("typer._click.exceptions")
+    return vendored is not None and isinstance(exc, vendored.ClickException)
 
 
 __all__ = ["CliState", "app", "main", "state_from"]

@@ -13,8 +13,6 @@ import typer
 from gameday.cli.commands_runs import journal_app
 from gameday.cli.context import state_from
 from gameday.domain.errors import InvalidInput, NotFound
-from gameday.services.journal_export import export_document, export_journal
-from gameday.wiring import database_for, run_messages_for, secret_mask_for, settings_for
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -78,7 +76,10 @@ def journal_export(
 
     Secret values are never written. Postmortem times are in GAMEDAY_TIMEZONE.
     """
+    # Imported here so `gameday --help` does not load the database and template stack.
     from gameday.adapters.postmortem.render import check_format, render
+    from gameday.services.journal_export import export_document, export_journal
+    from gameday.wiring import database_for, run_messages_for, secret_mask_for, settings_for
 
     chosen = check_format(fmt)
     target = _target(output)

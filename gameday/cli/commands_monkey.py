@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from gameday.cli.context import print_json, state_from
 from gameday.domain.durations import format_duration, parse_duration
 from gameday.domain.errors import InvalidInput
-from gameday.domain.specs import MonkeySpec
-from gameday.settings import Settings
+
+if TYPE_CHECKING:
+    # Loaded inside the commands: specs, settings and rich cost start-up every command pays.
+    from rich.table import Table
+
+    from gameday.domain.specs import MonkeySpec
+    from gameday.settings import Settings
 
 _CONTEXT = typer.Option(
     None,
@@ -43,6 +46,7 @@ def _settings(ctx: typer.Context, context: str | None, kubeconfig: Path | None) 
 
 
 def _monkey(settings: Settings, name: str) -> tuple[MonkeySpec, Any]:
+    from gameday.domain.specs import MonkeySpec
     from gameday.wiring import load_catalog
 
     catalog = load_catalog(settings.home).require_valid()
@@ -62,6 +66,8 @@ def _age(seconds: int | None) -> str:
 
 
 def _pods_table(title: str, rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("namespace", "pod", "owner", "node", "age", *extra):
         # Reasons and methods are stable keys a reader greps for: never cut them.
@@ -74,6 +80,8 @@ def _pods_table(title: str, rows: list[dict[str, Any]], extra: tuple[str, ...] =
 
 
 def _exclusions_table(rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{len(rows)} excluded")
     for column in ("namespace", "pod", "reason", "detail"):
         table.add_column(column, no_wrap=column == "reason")
@@ -116,6 +124,8 @@ def targets(
             }
         )
         return
+    from rich.console import Console
+
     console = Console()
     for namespace in report.protected_skipped:
         console.print(f"namespace {namespace} is protected: never listed, never touched")
@@ -164,6 +174,8 @@ def monkey(
     if as_json:
         print_json(data)
         return
+    from rich.console import Console
+
     console = Console()
     mode = "dry run" if report.run.dry_run else "live"
     console.print(

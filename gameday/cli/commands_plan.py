@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from gameday.cli.context import print_json, state_from
 from gameday.domain.clock import SystemClock
 from gameday.domain.errors import GamedayError, InvalidInput, NotFound
-from gameday.domain.spec_values import check_timezone
-from gameday.domain.windows import SEARCH_DAYS, Window, is_open, next_close, next_open
-from gameday.services.catalog import Catalog, CatalogLoad
-from gameday.services.planning import MAX_DAYS, Plan, draw_seed
-from gameday.services.planning import plan as make_plan
+
+if TYPE_CHECKING:
+    # Loaded inside the commands: specs, windows (holidays) and rich cost start-up that
+    # every command would pay.
+    from rich.table import Table
+
+    from gameday.domain.windows import Window
+    from gameday.services.catalog import Catalog, CatalogLoad
+    from gameday.services.planning import Plan
 
 _ISO_HINT = "expected ISO 8601 such as 2026-11-02T09:00 or 2026-11-02T09:00+09:00"
+# gameday.services.planning.MAX_DAYS, for the help text only (a test keeps them equal);
+# the limit itself is checked against MAX_DAYS.
+DAYS_LIMIT_SHOWN = 366
 
 
 def _zone(name: str | None, option: str) -> str | None:
+    from gameday.domain.spec_values import check_timezone
+
     if name is None:
         return None
     try:
@@ -70,6 +78,8 @@ def _when(t: datetime) -> str:
 
 
 def _table(result: Plan, zone: str | None) -> Table:
+    from rich.table import Table
+
     where = f"times in {zone}" if zone else "times in each schedule's zone"
     table = Table(title=f"{len(result.occurrences)} occurrence(s), {where}", title_justify="left")
     table.add_column("time", no_wrap=True, min_width=25)
@@ -108,7 +118,9 @@ def plan(
         "(default: now).",
         show_default=False,
     ),
-    days: int = typer.Option(7, "--days", help=f"Length of the horizon in days (1..{MAX_DAYS})."),
+    days: int = typer.Option(
+        7, "--days", help=f"Length of the horizon in days (1..{DAYS_LIMIT_SHOWN})."
+    ),
     seed: int = typer.Option(
         None,
         "--seed",
@@ -138,6 +150,9 @@ def plan(
 
     Refuses to plan (exit 1) while any spec has an error.
     """
+    from gameday.services.planning import MAX_DAYS, draw_seed
+    from gameday.services.planning import plan as make_plan
+
     zone = _zone(tz, "--tz")
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"--days: must be between 1 and {MAX_DAYS}, got {days}")
@@ -151,12 +166,16 @@ def plan(
         print_json([occ.as_dict(zone) for occ in result.occurrences])
         typer.echo(_summary(result, zone), err=True)
         return
+    from rich.console import Console
+
     console = Console()
     console.print(_table(result, zone))
     console.print(_summary(result, zone), highlight=False)
 
 
 def _window_report(window: Window, at: datetime) -> dict[str, object]:
+    from gameday.domain.windows import is_open, next_close, next_open
+
     zone = ZoneInfo(window.timezone)
     status = is_open(window, at)
     opens = next_open(window, at)
@@ -189,6 +208,8 @@ def window(
     ),
 ) -> None:
     """Say whether a window is open at an instant and why; when closed, when it opens next."""
+    from gameday.domain.windows import SEARCH_DAYS
+
     catalog, loaded = _catalog(ctx)
     try:
         found = catalog.window(name)

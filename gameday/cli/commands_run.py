@@ -14,10 +14,12 @@ from gameday.cli.context import print_json, state_from
 from gameday.domain import execution as ex
 from gameday.domain.errors import InvalidInput, NotFound
 from gameday.domain.runs import Run, RunEvent
-from gameday.domain.specs import Runbook
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from gameday.adapters.chaostoolkit.supervisor import ProcessWorkers
+    from gameday.domain.specs import Runbook
     from gameday.settings import Settings
 
 
@@ -50,10 +52,12 @@ def run_command(
 
     home = state_from(ctx).home
     settings = wiring.settings_for(home)
-    wiring.check_run_vars(var)
     workers = wiring.workers_for(settings)
-    workers.prepare()  # the worker starts up while the runbook and database are loaded
+    # The worker starts up while the options, runbook and database are checked and loaded
+    # (it is the longer of the two start-ups); unused, it exits when closed.
+    workers.prepare()
     try:
+        wiring.check_run_vars(var)
         code = _run(wiring, workers, settings, runbook, live=live, var=var, quiet=json_output)
     finally:
         workers.close()
@@ -153,11 +157,18 @@ class _Progress:
     """Prints a line per step of the run as its events arrive (nothing with --json)."""
 
     def __init__(self, *, quiet: bool) -> None:
-        from rich.console import Console
-
         self.quiet = quiet
-        self.console = Console(highlight=False)
         self.seen = 0
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        # rich is loaded on the first line printed: never with --json.
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False)
+        return self._console
 
     def note(self, text: str) -> None:
         if not self.quiet:

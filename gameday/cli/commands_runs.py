@@ -11,20 +11,18 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from gameday.cli.context import print_json, state_from
 from gameday.domain.errors import InvalidInput
 from gameday.domain.runs import RunEvent
-from gameday.services import control as control_service
-from gameday.services import execution
-from gameday.services.history import history, journal_dict, journal_of, parse_state, run_dict
-from gameday.settings import Settings
-from gameday.wiring import database_for, load_catalog, settings_for, workers_for
 
 if TYPE_CHECKING:
+    # Loaded inside the commands: settings (pydantic), services and rich cost start-up
+    # that every command would pay.
+    from rich.console import Console
+
     from gameday.adapters.db import Database
+    from gameday.settings import Settings
 
 journal_app = typer.Typer(help="Read the journal of a run.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the gameday database schema.", no_args_is_help=True)
@@ -39,11 +37,15 @@ def cli_actor() -> str:
 
 
 def _settings(ctx: typer.Context) -> Settings:
+    from gameday.wiring import settings_for
+
     return settings_for(state_from(ctx).home)
 
 
 @contextmanager
 def _database(ctx: typer.Context, *, upgrade: bool = True) -> Iterator[Database]:
+    from gameday.wiring import database_for
+
     db = database_for(_settings(ctx), upgrade=upgrade)
     try:
         yield db
@@ -65,6 +67,8 @@ def _when(at: datetime, zone: ZoneInfo) -> str:
 
 
 def _out() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
@@ -79,6 +83,10 @@ def history_command(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of runs."),
 ) -> None:
     """List runs, newest planned time first."""
+    from rich.table import Table
+
+    from gameday.services.history import history, parse_state, run_dict
+
     wanted = parse_state(state) if state is not None else None
     settings = _settings(ctx)
     zone = _zone(settings)
@@ -119,6 +127,10 @@ def journal_show(
     as_json: bool = typer.Option(False, "--json", help="Print the whole journal as JSON."),
 ) -> None:
     """Show a run with its events in order, approvals and notes."""
+    from rich.table import Table
+
+    from gameday.services.history import journal_dict, journal_of
+
     zone = _zone(_settings(ctx))
     with _database(ctx) as db:
         journal = journal_of(db.runs, run_id)
@@ -166,6 +178,10 @@ def halt_command(
     Nothing new starts until `gameday resume`. A second halt hard-stops runs still
     rolling back; each halted run is recorded either way.
     """
+    from gameday.services import control as control_service
+    from gameday.services import execution
+    from gameday.wiring import workers_for
+
     settings = _settings(ctx)
     actor = cli_actor()
     with _database(ctx) as db:
@@ -184,6 +200,8 @@ def halt_command(
 
 def resume_command(ctx: typer.Context) -> None:
     """Release the kill switch: scheduled runs may start again."""
+    from gameday.services import control as control_service
+
     with _database(ctx) as db:
         change = control_service.resume(db.control, actor=cli_actor())
     typer.echo("kill switch released" if change.changed else "kill switch was not engaged")
@@ -191,6 +209,8 @@ def resume_command(ctx: typer.Context) -> None:
 
 def _known_schedules(ctx: typer.Context) -> Collection[str] | None:
     # Only a clean catalog can tell a typo from a schedule whose spec is broken right now.
+    from gameday.wiring import load_catalog
+
     loaded = load_catalog(state_from(ctx).home)
     if loaded.errors:
         typer.echo("gameday: warning: specs have errors; schedule name not checked", err=True)
@@ -202,6 +222,8 @@ def pause_command(
     ctx: typer.Context, schedule: str = typer.Argument(..., help="Schedule name.")
 ) -> None:
     """Pause a schedule: its runs are skipped until `gameday unpause`."""
+    from gameday.services import control as control_service
+
     known = _known_schedules(ctx)
     with _database(ctx) as db:
         changed = control_service.pause(db.control, schedule, actor=cli_actor(), known=known)
@@ -212,6 +234,8 @@ def unpause_command(
     ctx: typer.Context, schedule: str = typer.Argument(..., help="Schedule name.")
 ) -> None:
     """Let a paused schedule run again."""
+    from gameday.services import control as control_service
+
     known = _known_schedules(ctx)
     with _database(ctx) as db:
         changed = control_service.unpause(db.control, schedule, actor=cli_actor(), known=known)
@@ -224,6 +248,8 @@ def note_command(
     text: list[str] = typer.Argument(..., help="The note (several words are joined)."),
 ) -> None:
     """Add a note to a run's journal."""
+    from gameday.services import control as control_service
+
     with _database(ctx) as db:
         note = control_service.add_note(db.runs, run_id, author=cli_actor(), text=" ".join(text))
     typer.echo(f"noted on run {note.run_id}")

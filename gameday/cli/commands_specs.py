@@ -9,7 +9,6 @@ import typer
 from gameday.cli.context import print_json, state_from
 from gameday.domain.errors import InvalidInput
 from gameday.domain.spec_files import SpecError
-from gameday.wiring import load_catalog
 
 
 def _selected(problems: list[SpecError], shown: set[str] | None) -> list[SpecError]:
@@ -41,6 +40,8 @@ def validate(
 
     Warnings print as PATH:LINE:COL: warning: message. Exit status 1 on any error.
     """
+    from gameday.wiring import load_catalog
+
     home = state_from(ctx).home
     given = [_locate(p, home) for p in paths or []]
     missing = [p for p in given if not p.exists()]

@@ -99,14 +99,18 @@ class ChatOps:
         self._live = live
 
     def status(self) -> Status:
-        """What is running or waiting now, and whether the kill switch is engaged."""
-        active = self._runs.in_state(RunState.RUNNING, RunState.AWAITING_APPROVAL)
+        """What is running or waiting now, and whether the kill switch is engaged.
+
+        One read of the repository (one transaction): the parts agree with each other, and
+        the reply, sent inside Slack's ack, waits for one round of the database, not four.
+        """
+        snap = self._runs.status_snapshot(RunState.RUNNING, RunState.AWAITING_APPROVAL)
         return Status(
-            running=[r for r in active if r.state is RunState.RUNNING],
-            awaiting=[r for r in active if r.state is RunState.AWAITING_APPROVAL],
-            kill_switch=self._control.kill_switch_detail(),
-            pauses=self._control.pauses(),
-            outbox_depth=self._outbox.depth(),
+            running=[r for r in snap.runs if r.state is RunState.RUNNING],
+            awaiting=[r for r in snap.runs if r.state is RunState.AWAITING_APPROVAL],
+            kill_switch=snap.kill_switch,
+            pauses=snap.pauses,
+            outbox_depth=snap.outbox_depth,
         )
 
     def schedules(self) -> list[ScheduleLine]:

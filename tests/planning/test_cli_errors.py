@@ -104,3 +104,11 @@ def test_help_exists(cli: Cli, command: str, word: str) -> None:
     assert result.code == 0
     assert "--json" in result.out
     assert word in result.out
+
+
+def test_plan_help_shows_the_planners_day_limit(cli: Cli) -> None:
+    from gameday.services.planning import MAX_DAYS
+
+    result = cli("plan", "--help")
+    assert result.code == 0
+    assert f"(1..{MAX_DAYS})" in result.out

@@ -6,16 +6,37 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gameday.adapters.db.engine import unavailable_on_failure
-from gameday.adapters.db.models import ControlRow
-from gameday.adapters.db.rows import reading, table_of
+from gameday.adapters.db.rows import reading
+from gameday.adapters.db.tables import controls
 from gameday.domain.clock import SystemClock
 from gameday.domain.ports import Clock
 from gameday.domain.runs import KillSwitch, Pause
 
-controls = table_of(ControlRow)
-
 KILL_SWITCH = "kill_switch"
 PAUSE = "pause"
+# Built once: these statements never change, and building one costs more than running it.
+_KILL_SWITCH_ROW = select(controls).where(controls.c.scope == KILL_SWITCH, controls.c.name == "")
+_PAUSED = (
+    select(controls)
+    .where(controls.c.scope == PAUSE, controls.c.engaged.is_(True))
+    .order_by(controls.c.name)
+)
+
+
+def read_kill_switch(conn: Connection) -> KillSwitch:
+    """The kill switch as stored, read on `conn` (the caller's transaction)."""
+    row = conn.execute(_KILL_SWITCH_ROW).first()
+    if row is None:
+        return KillSwitch(engaged=False)
+    return KillSwitch(engaged=row.engaged, actor=row.actor, at=row.changed_at, reason=row.reason)
+
+
+def read_pauses(conn: Connection) -> list[Pause]:
+    """Every paused schedule, by name, read on `conn` (the caller's transaction)."""
+    return [
+        Pause(schedule=r.name, actor=r.actor, at=r.changed_at, reason=r.reason)
+        for r in conn.execute(_PAUSED)
+    ]
 
 
 @unavailable_on_failure(lambda repo: repo._engine)
@@ -34,14 +55,7 @@ class SqlControlState:
     def kill_switch_detail(self) -> KillSwitch:
         """The kill switch with who changed it last, when and why."""
         with reading(self._engine) as conn:
-            row = conn.execute(
-                select(controls).where(controls.c.scope == KILL_SWITCH, controls.c.name == "")
-            ).first()
-        if row is None:
-            return KillSwitch(engaged=False)
-        return KillSwitch(
-            engaged=row.engaged, actor=row.actor, at=row.changed_at, reason=row.reason
-        )
+            return read_kill_switch(conn)
 
     def engage_kill_switch(self, *, actor: str, reason: str) -> None:
         """Halt: nothing new starts until released."""
@@ -71,16 +85,8 @@ class SqlControlState:
 
     def pauses(self) -> list[Pause]:
         """Every paused schedule, by name."""
-        query = (
-            select(controls)
-            .where(controls.c.scope == PAUSE, controls.c.engaged.is_(True))
-            .order_by(controls.c.name)
-        )
         with reading(self._engine) as conn:
-            return [
-                Pause(schedule=r.name, actor=r.actor, at=r.changed_at, reason=r.reason)
-                for r in conn.execute(query)
-            ]
+            return read_pauses(conn)
 
     def _set(self, scope: str, name: str, *, engaged: bool, actor: str, reason: str | None) -> None:
         values = {

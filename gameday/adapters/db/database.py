@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from gameday.adapters.db import migrate
+from gameday.adapters.db import schema_version
 from gameday.adapters.db.control import SqlControlState
 from gameday.adapters.db.engine import check_connection, make_engine, safe_url
 from gameday.adapters.db.outbox import SqlOutbox
@@ -27,14 +27,20 @@ class Database:
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None, upgrade: bool = True) -> Database:
         """Connect (Unavailable with a one-line reason if that fails), refuse a schema newer
-        than this code, and apply pending migrations unless `upgrade` is False."""
+        than this code, and apply pending migrations unless `upgrade` is False.
+
+        A database already at the newest revision is recognised without loading Alembic
+        (see schema_version); any other revision goes through Alembic as before."""
         engine = make_engine(url)
         try:
             check_connection(engine)
-            if upgrade:
-                migrate.upgrade(engine)
-            else:
-                migrate.check_schema(engine)
+            if not schema_version.is_current(engine):
+                from gameday.adapters.db import migrate
+
+                if upgrade:
+                    migrate.upgrade(engine)
+                else:
+                    migrate.check_schema(engine)
         except BaseException:
             engine.dispose()
             raise
@@ -49,6 +55,8 @@ class Database:
     @staticmethod
     def head_revision() -> str:
         """The newest schema revision this code knows."""
+        from gameday.adapters.db import migrate
+
         return migrate.head_revision()
 
     @property
@@ -58,10 +66,14 @@ class Database:
 
     def upgrade(self) -> tuple[str | None, str]:
         """Apply pending migrations: (revision before, revision after)."""
+        from gameday.adapters.db import migrate
+
         return migrate.upgrade(self.engine)
 
     def revision(self) -> str | None:
         """The schema revision the database is at."""
+        from gameday.adapters.db import migrate
+
         return migrate.current_revision(self.engine)
 
     def close(self) -> None:

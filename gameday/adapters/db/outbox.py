@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from gameday.adapters.db.engine import unavailable_on_failure
 from gameday.adapters.db.rows import insert_messages, outbox, reading
@@ -15,6 +15,12 @@ from gameday.domain.ports import Clock
 from gameday.domain.runs import OutboxItem, OutgoingMessage
 
 MAX_ERROR_CHARS = 2000
+_WAITING = select(func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))
+
+
+def read_depth(conn: Connection) -> int:
+    """How many messages wait for delivery, read on `conn` (the caller's transaction)."""
+    return int(conn.execute(_WAITING).scalar_one())
 
 
 @unavailable_on_failure(lambda repo: repo._engine)
@@ -87,9 +93,8 @@ class SqlOutbox:
 
     def depth(self) -> int:
         """How many messages wait for delivery."""
-        query = select(func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))
         with reading(self._engine) as conn:
-            return int(conn.execute(query).scalar_one())
+            return read_depth(conn)
 
     def get(self, item_id: int) -> OutboxItem:
         """One outbox entry by id (for dispatchers and tests)."""

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Row, Table, insert
 
 from gameday.adapters.db.engine import READ_ONLY
-from gameday.adapters.db.models import Base, OutboxRow, RunEventRow, RunRow
+from gameday.adapters.db.tables import outbox, run_events, runs
 from gameday.domain.errors import InvalidInput
 from gameday.domain.runs import OutgoingMessage, Run, RunKind, RunState
+
+if TYPE_CHECKING:
+    from gameday.adapters.db.models import Base
+
+__all__ = ["outbox", "run_events", "runs"]
 
 
 def table_of(model: type[Base]) -> Table:
@@ -20,11 +25,6 @@ def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
-
-
-runs = table_of(RunRow)
-run_events = table_of(RunEventRow)
-outbox = table_of(OutboxRow)
 
 
 def reading(engine: Engine) -> Connection:

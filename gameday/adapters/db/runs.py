@@ -14,7 +14,6 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gameday.adapters.db.engine import unavailable_on_failure
-from gameday.adapters.db.models import ApprovalRow, JournalRow, NoteRow
 from gameday.adapters.db.rows import (
     insert_messages,
     jsonable,
@@ -22,12 +21,13 @@ from gameday.adapters.db.rows import (
     run_events,
     run_from,
     runs,
-    table_of,
 )
+from gameday.adapters.db.status import read_status
+from gameday.adapters.db.tables import approvals, journals, notes
 from gameday.domain.clock import SystemClock
 from gameday.domain.errors import IllegalTransition, InvalidInput, NotFound
 from gameday.domain.lifecycle import check_transition
-from gameday.domain.ports import Clock
+from gameday.domain.ports import Clock, StatusSnapshot
 from gameday.domain.runs import (
     Approval,
     Decision,
@@ -38,10 +38,6 @@ from gameday.domain.runs import (
     RunEvent,
     RunState,
 )
-
-approvals = table_of(ApprovalRow)
-notes = table_of(NoteRow)
-journals = table_of(JournalRow)
 
 MAX_LIST_LIMIT = 10_000
 
@@ -147,6 +143,10 @@ class SqlRunRepository:
         )
         with reading(self._engine) as conn:
             return [run_from(row) for row in conn.execute(query).all()]
+
+    def status_snapshot(self, *states: RunState) -> StatusSnapshot:
+        """Runs in `states`, the kill switch, pauses and outbox depth in one transaction."""
+        return read_status(self._engine, states)
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -6,12 +6,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-# JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+class PortableJSON(TypeDecorator[Any]):
+    """JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
+
+    Chosen per dialect rather than with `with_variant(JSONB(), ...)`, so that SQLAlchemy's
+    PostgreSQL dialect is only imported by processes that use PostgreSQL. Python None is
+    stored as JSON null, as plain JSON does.
+    """
+
+    impl = JSON
+    cache_ok = True
+    should_evaluate_none = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+JSONType = PortableJSON()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

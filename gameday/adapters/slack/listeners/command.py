@@ -132,22 +132,33 @@ def _decide(deps: SlackDeps, rest: str, user: str, decision: Decision) -> Messag
     return replies.notice(escape_mrkdwn(result.reply))
 
 
-def register(app: App, deps: SlackDeps) -> None:
-    """Attach the `/gameday` command listener."""
+def answered_later(body: dict[str, Any]) -> bool:
+    """True for the subcommands answered through the response URL (approve, reject)."""
+    return _split(body.get("text", ""))[0] in LAZY
 
-    def ack_command(ack: Ack, body: dict[str, Any]) -> None:
-        sub, rest = _split(body.get("text", ""))
-        if sub in LAZY:
-            ack()
-            return
-        reply = answer(deps, sub, rest, body["user_id"])
-        ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Attach the `/gameday` command listeners: approve/reject ack at once and answer from
+    a lazy listener; everything else answers in the ack.
+
+    Two listeners rather than one with a lazy part: Bolt copies the request and starts a
+    thread for a lazy listener on every request it handles, which the other subcommands
+    would pay for nothing.
+    """
+
+    def ack_at_once(ack: Ack) -> None:
+        ack()
 
     def decide_later(body: dict[str, Any], respond: Respond) -> None:
         sub, rest = _split(body.get("text", ""))
-        if sub not in LAZY:
-            return
         reply = answer(deps, sub, rest, body["user_id"])
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
-    app.command("/gameday")(ack=ack_command, lazy=[decide_later])
+    def ack_command(ack: Ack, body: dict[str, Any]) -> None:
+        sub, rest = _split(body.get("text", ""))
+        reply = answer(deps, sub, rest, body["user_id"])
+        ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+
+    # Bolt runs the first listener whose matchers all pass.
+    app.command("/gameday", matchers=[answered_later])(ack=ack_at_once, lazy=[decide_later])
+    app.command("/gameday")(ack_command)
