@@ -214,7 +214,8 @@ def check_run_vars(items: list[str]) -> None:
 
 def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
     """Everything `gameday serve` runs, from one place: the database (migrated), leader
-    election, the scheduler, GameDay workers, Slack or the console notifier, metrics.
+    election, the scheduler, GameDay workers, monkey kills, Slack or the console notifier,
+    metrics.
 
     Rules: on SQLite the file lock is taken before anything else, so a second serve on the
     same file refuses at once (AlreadyServing, naming the file and the holder's pid); the
@@ -298,7 +299,9 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
     queue_box.append(queue)
     metrics.scheduled_jobs.set_function(lambda: float(len(queue.jobs())))
     hooks = ServiceHooks(
-        recover=lambda: execution.recover_runs(database.runs, workers, actor=actor),
+        recover=lambda: execution.recover_runs(
+            database.runs, workers, actor=actor, end_messages=slack.deps.updates.messages_for_end
+        ),
         halt=lambda ids: [
             execution.halt_run(
                 database.runs, workers, i, actor=actor, reason="the service is shutting down"

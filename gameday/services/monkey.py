@@ -5,6 +5,11 @@ Rules:
   time) and nothing is recorded;
 - a kill switch or a paused schedule records the run as skipped; both, and the window, are
   checked again after the heads-up, right before anything is terminated;
+- a kill the scheduler planned, announced and approved (`kill_run`, for `gameday serve`)
+  goes through the same cycle without a second heads-up: it is skipped when no heads-up
+  was announced or the announcement came too late to wait out, and a veto recorded during
+  the heads-up skips it with the vetoer named (the run is already approved, so it cannot
+  become rejected);
 - the dry-run decision is made here: a dry run never calls `Cluster.terminate`;
 - each pod is evicted (or deleted) once; a PodDisruptionBudget refusal is recorded as
   `kill_skipped` with the server's reason and never retried as a delete;
@@ -15,37 +20,44 @@ Rules:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from gameday.domain.errors import GamedayError, Unavailable
+from gameday.domain.errors import GamedayError, IllegalTransition, InvalidInput, Unavailable
 from gameday.domain.messages import RunBrief, format_when, monkey_heads_up
 from gameday.domain.pods import TerminationOutcome
 from gameday.domain.ports import Clock, Cluster, ControlState, Notifier, RunRepository, VetoGate
-from gameday.domain.runs import NewRun, Run, RunKind, RunState
-from gameday.domain.selection import Candidates, Selection, TargetPolicy, classify, select
+from gameday.domain.runs import NewRun, Run, RunEvent, RunKind, RunState
+from gameday.domain.selection import Selection, TargetPolicy, select
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window, is_open, next_open
+from gameday.services.targets import TargetReport, discover_targets, target_policy
+
+__all__ = [
+    "ACTOR",
+    "KillReport",
+    "MonkeyService",
+    "TargetReport",
+    "WindowClosed",
+    "discover_targets",
+    "kill_seed",
+    "target_policy",
+]
 
 ACTOR = "gameday-monkey"
+# How long a planned kill may still wait for the rest of its heads-up (the announcement job
+# fired a little late). Longer would mean waiting while a veto is no longer accepted.
+HEADS_UP_SLACK = timedelta(seconds=5)
+# Decides between the selection and the kill; a report when the kill must not happen.
+HeadsUp = Callable[[Selection], "KillReport | None"]
 
 
 class WindowClosed(GamedayError):
     """A kill asked for outside the schedule's window."""
 
     exit_code = 4
-
-
-@dataclass(frozen=True)
-class TargetReport:
-    """Current candidates of a schedule, every exclusion, and protected namespaces skipped."""
-
-    schedule: str
-    namespaces: tuple[str, ...]
-    protected_skipped: tuple[str, ...]
-    candidates: Candidates
 
 
 @dataclass(frozen=True)
@@ -63,24 +75,11 @@ class KillReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def target_policy(spec: MonkeySpec, protected: frozenset[str], own_pod: str | None) -> TargetPolicy:
-    """The target rules of a schedule under the service's protections."""
-    return TargetPolicy(
-        namespaces=frozenset(spec.targets.namespaces),
-        protected=protected,
-        own_pod=own_pod,
-        min_age=spec.min_pod_age,
-    )
-
-
-def discover_targets(
-    cluster: Cluster, spec: MonkeySpec, policy: TargetPolicy, now: datetime
-) -> TargetReport:
-    """List the schedule's namespaces (never a protected one) and classify their pods."""
-    allowed = [ns for ns in spec.targets.namespaces if ns not in policy.protected]
-    protected = tuple(ns for ns in spec.targets.namespaces if ns in policy.protected)
-    pods = cluster.pods_in(allowed, spec.targets.selector)
-    return TargetReport(spec.name, tuple(allowed), protected, classify(pods, policy, now))
+def kill_seed(plan_seed: int, schedule: str, at: datetime) -> int:
+    """The selection seed of a planned kill: every kill of a plan carries the plan's seed,
+    and mixing in the schedule and instant gives each its own choice, reproducible from the
+    run row."""
+    return random.Random(f"{plan_seed}:{schedule}:{int(at.timestamp())}").randrange(2**32)
 
 
 def describe_time(at: datetime, zone: str) -> str:
@@ -185,8 +184,56 @@ class MonkeyService:
                 f"schedule {spec.name} already has run #{run.id} at {now.isoformat()} "
                 f"({run.state.value})"
             )
+        wait = spec.heads_up if heads_up is None else heads_up
+        return self._cycle(
+            spec,
+            window,
+            run,
+            seed,
+            wait,
+            lambda selection: self._announce(spec, window, run, selection, wait),
+        )
+
+    def kill_run(self, run: Run, spec: MonkeySpec, window: Window) -> KillReport:
+        """Carry out a kill the scheduler planned, announced and approved; see the module
+        docstring for the rules. IllegalTransition when the run is no longer approved."""
+        if run.kind is not RunKind.MONKEY or run.schedule != spec.name:
+            raise InvalidInput(f"run #{run.id} is not a kill of monkey schedule {spec.name}")
+        run = self._runs.get(run.id)
+        if run.state is not RunState.APPROVED:
+            raise IllegalTransition(
+                f"run #{run.id} cannot be carried out: it is {run.state.value}, not approved"
+            )
+        status = is_open(window, self._clock.now())
+        if not status.open:
+            return self._skip(run, f"window {window.name} closed at kill time ({status.reason})")
+        return self._cycle(
+            spec,
+            window,
+            run,
+            self._seed_of(run),
+            spec.heads_up,
+            lambda selection: self._planned_veto(spec, run, selection),
+        )
+
+    def _seed_of(self, run: Run) -> int:
+        if run.seed is None:
+            return self._seeds.randrange(2**32)
+        return kill_seed(run.seed, run.schedule or "", run.planned_at)
+
+    def _cycle(
+        self,
+        spec: MonkeySpec,
+        window: Window,
+        run: Run,
+        seed: int,
+        wait: timedelta,
+        heads_up: HeadsUp,
+    ) -> KillReport:
+        """Guards, discovery, selection, heads-up (or its check), guards again, kill."""
         if (why := self._guard(spec)) is not None:
             return self._skip(run, why)
+        now = self._clock.now()
         try:
             report = self.targets(spec)
         except Unavailable as exc:
@@ -202,19 +249,17 @@ class MonkeyService:
         self._runs.append_event(run.id, "selection", actor=ACTOR, payload=selection.describe(now))
         if not selection.picks:
             return self._skip(run, f"no targets: {selection.explanation}")
-        wait = spec.heads_up if heads_up is None else heads_up
-        vetoed = self._announce(spec, window, run, selection, wait)
-        if vetoed is not None:
-            return vetoed
-        now = self._clock.now()
+        stopped = heads_up(selection)
+        if stopped is not None:
+            return stopped
         if (why := self._guard(spec)) is not None:
             return self._skip(run, why)
-        status = is_open(window, now)
-        if not status.open:
+        if not is_open(window, self._clock.now()).open:
             return self._skip(run, f"window {window.name} closed during the heads-up")
-        self._runs.transition(
-            run.id, RunState.APPROVED, actor=ACTOR, reason="heads-up passed without a veto"
-        )
+        if self._runs.get(run.id).state is not RunState.APPROVED:
+            self._runs.transition(
+                run.id, RunState.APPROVED, actor=ACTOR, reason="heads-up passed without a veto"
+            )
         if not self._runs.claim(run.id, actor=ACTOR):
             raise GamedayError(f"run #{run.id} was started by another process")
         return self._terminate(spec, run, selection, wait)
@@ -252,17 +297,47 @@ class MonkeyService:
         vetoer = self._veto.wait_for_veto(run.id, wait)
         if vetoer is None:
             return None
+        return self._vetoed(run, selection, wait, vetoer, RunState.REJECTED)
+
+    def _planned_veto(self, spec: MonkeySpec, run: Run, selection: Selection) -> KillReport | None:
+        """The heads-up of a planned kill was the scheduler's announcement: check it was
+        given, wait out what is left of it, and honour a veto recorded meanwhile."""
+        wait = spec.heads_up
+        left = timedelta(0)
+        if wait > timedelta(0):
+            announced = _announced_at(self._runs.events(run.id))
+            seconds = int(wait.total_seconds())
+            if announced is None:
+                return self._skip(
+                    run,
+                    f"no heads-up was announced before the kill (heads_up {seconds}s): "
+                    "nobody could have vetoed it",
+                )
+            left = announced + wait - self._clock.now()
+            if left > HEADS_UP_SLACK:
+                given = int((wait - left).total_seconds())
+                return self._skip(
+                    run,
+                    f"heads-up too short: announced {given}s before the kill, "
+                    f"heads_up is {seconds}s",
+                )
+        vetoer = self._veto.wait_for_veto(run.id, max(left, timedelta(0)))
+        if vetoer is None:
+            return None
+        return self._vetoed(run, selection, wait, vetoer, RunState.SKIPPED)
+
+    def _vetoed(
+        self, run: Run, selection: Selection, wait: timedelta, vetoer: str, state: RunState
+    ) -> KillReport:
         self._runs.append_event(
             run.id,
             "vetoed",
             actor=vetoer,
             payload={"vetoer": vetoer, "picks": len(selection.picks)},
         )
-        rejected = self._runs.transition(
-            run.id, RunState.REJECTED, actor=vetoer, reason=f"vetoed by {vetoer}"
-        )
+        done = self._runs.transition(run.id, state, actor=vetoer, reason=f"vetoed by {vetoer}")
         return KillReport(
-            rejected, "vetoed", f"vetoed by {vetoer}", selection, heads_up=wait, vetoed_by=vetoer
+            done, "vetoed", f"vetoed by {vetoer}", selection, heads_up=wait, vetoed_by=vetoer
         )
 
     def _terminate(
@@ -327,3 +402,15 @@ class MonkeyService:
         return KillReport(
             done, outcome, reason, selection, tuple(killed), tuple(skipped), heads_up=wait
         )
+
+
+def _announced_at(events: Sequence[RunEvent]) -> datetime | None:
+    """When the run was first announced (its move to `announced`), or None."""
+    return next(
+        (
+            e.at
+            for e in events
+            if e.type == "state_changed" and e.payload.get("to") == RunState.ANNOUNCED.value
+        ),
+        None,
+    )
