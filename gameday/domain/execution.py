@@ -42,6 +42,10 @@ HARD_STOPPED = "hard_stopped"
 TIMED_OUT = "timed_out"
 RECOVERY_STARTED = "recovery_started"
 RECOVERY_FINISHED = "recovery_finished"
+SUPERVISOR_LOST = "supervisor_lost"  # the worker's supervisor died: pid, host
+
+# Events that show someone (or the time limit) asked for the run to stop.
+STOP_REQUESTS = frozenset({HALT_REQUESTED, TIMED_OUT})
 
 RollbackStrategy = Literal["default", "always", "never", "deviated"]
 ROLLBACK_STRATEGIES: tuple[RollbackStrategy, ...] = ("default", "always", "never", "deviated")

@@ -5,7 +5,9 @@ Rules (the state and the journal always agree):
 - `deviated: true` -> deviated (whatever the status; `chaos run` reports it as deviated too)
 - status `completed` -> completed
 - status `failed` or `aborted` (chaoslib's word for an unexpected error) -> failed
-- status `interrupted` (a halt, a hard stop or a control that interrupted the run) -> aborted
+- status `interrupted` (a halt, a hard stop or a control that interrupted the run) -> aborted,
+  except when nobody halted it: its supervisor died, so the worker interrupted it on its own
+  and played the rollbacks -> interrupted (as recovery of a dead worker would end it)
 - anything else (no status: the run never got going) -> failed
 """
 
@@ -34,9 +36,16 @@ def chaos_status(journal: Mapping[str, Any]) -> str:
     return status if isinstance(status, str) and status else "unknown"
 
 
-def state_for(journal: Mapping[str, Any]) -> RunState:
-    """The final run state a finished journal stands for (see the module rules)."""
-    return _BY_STATUS.get(chaos_status(journal), RunState.FAILED)
+def state_for(
+    journal: Mapping[str, Any], *, supervisor_lost: bool = False, halted: bool = False
+) -> RunState:
+    """The final run state a finished journal stands for (see the module rules):
+    `supervisor_lost` the worker's supervisor died during the run, `halted` someone asked
+    for a halt (or the time limit did) before that."""
+    state = _BY_STATUS.get(chaos_status(journal), RunState.FAILED)
+    if state is RunState.ABORTED and supervisor_lost and not halted:
+        return RunState.INTERRUPTED
+    return state
 
 
 EXIT_CODES: Mapping[RunState, int] = {

@@ -7,7 +7,7 @@ the `RunRepository`, so a run's history is complete whoever stopped it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,12 +17,15 @@ from gameday.domain.errors import GamedayError, IllegalTransition, InvalidInput,
 from gameday.domain.execution import WorkerRef
 from gameday.domain.lifecycle import is_final
 from gameday.domain.ports import Clock, ControlState, RunRepository, Workers
-from gameday.domain.runs import NewRun, Run, RunEvent, RunKind, RunState
+from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunEvent, RunKind, RunState
 from gameday.domain.specs import Runbook
 
 HARD_STOP_GRACE = timedelta(seconds=3)
 STOP_GRACE = timedelta(seconds=30)
 WATCH_TICK = timedelta(milliseconds=100)
+
+# The messages telling a run's channel how it ended: (run, outcome) -> messages.
+EndMessages = Callable[[Run, str], Sequence[OutgoingMessage]]
 
 
 class KillSwitchEngaged(GamedayError):
@@ -300,6 +303,7 @@ def recover_runs(
     *,
     actor: str,
     rollback_timeout: timedelta = ex.DEFAULT_TIMEOUT,
+    end_messages: EndMessages | None = None,
 ) -> list[RecoveryResult]:
     """Find runs left `running` by a dead worker, play their rollbacks once, and mark them
     `interrupted`.
@@ -309,6 +313,8 @@ def recover_runs(
     "recovery_started" is written before the rollbacks and "recovery_finished" after, and
     rollbacks are not played again when a recovery already finished or the worker had
     finished the experiment (its rollbacks included). Events already written are kept.
+    With `end_messages`, the run's channel is told in the same transaction as the move to
+    `interrupted`; a run that already ended (its worker ended it) is not recovered at all.
     """
     results: list[RecoveryResult] = []
     for run in runs.in_state(RunState.RUNNING):
@@ -344,12 +350,13 @@ def recover_runs(
                 "recovery played the runbook's rollbacks, which did not all succeed "
                 f"(exit {exit_code})"
             )
-        final = _transition_if_running(
+        final = end_run(
             runs,
             run.id,
             RunState.INTERRUPTED,
             actor=actor,
             reason=f"the worker died mid-run ({dead}); {what}",
+            end_messages=end_messages,
         )
         results.append(
             RecoveryResult(
@@ -359,12 +366,38 @@ def recover_runs(
     return results
 
 
+def end_run(
+    runs: RunRepository,
+    run_id: int,
+    to: RunState,
+    *,
+    actor: str,
+    reason: str,
+    payload: Mapping[str, Any] | None = None,
+    end_messages: EndMessages | None = None,
+) -> Run:
+    """Move a running run to its final state `to`; return the run as it then stands.
+
+    Rules: a run that ends `interrupted` (nobody chose to stop it: a process died) tells
+    its channel, with `end_messages` queued in the same transaction as the move. Another
+    process (the worker finishing late, a second supervisor, recovery) may have ended the
+    run first: then its state stands and this one is dropped, messages included.
+    """
+    messages: Sequence[OutgoingMessage] = ()
+    if to is RunState.INTERRUPTED and end_messages is not None:
+        try:
+            messages = end_messages(runs.get(run_id), to.value)
+        except GamedayError:
+            messages = ()  # the run's end is recorded even when its channel is unknown
+    try:
+        return runs.transition(
+            run_id, to, actor=actor, reason=reason, payload=payload, messages=messages
+        )
+    except (IllegalTransition, NotFound):
+        return runs.get(run_id)
+
+
 def _transition_if_running(
     runs: RunRepository, run_id: int, to: RunState, *, actor: str, reason: str
 ) -> Run:
-    # Another process (the worker finishing late, a second supervisor) may win the race;
-    # then its state stands and ours is dropped.
-    try:
-        return runs.transition(run_id, to, actor=actor, reason=reason)
-    except (IllegalTransition, NotFound):
-        return runs.get(run_id)
+    return end_run(runs, run_id, to, actor=actor, reason=reason)

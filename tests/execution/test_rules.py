@@ -54,6 +54,22 @@ def test_journal_status_maps_to_one_state(
 
 
 @pytest.mark.parametrize(
+    ("status", "halted", "state"),
+    [
+        ("interrupted", False, RunState.INTERRUPTED),  # nobody halted it: its supervisor died
+        ("interrupted", True, RunState.ABORTED),  # a halt came first: the halt's outcome
+        ("completed", False, RunState.COMPLETED),  # nothing was left to interrupt
+        ("failed", False, RunState.FAILED),
+    ],
+)
+def test_a_run_whose_supervisor_died_ends_interrupted_unless_halted(
+    status: str, halted: bool, state: RunState
+) -> None:
+    journal = {"status": status, "deviated": False}
+    assert state_for(journal, supervisor_lost=True, halted=halted) is state
+
+
+@pytest.mark.parametrize(
     ("doc", "expected"),
     [
         ({}, "always"),

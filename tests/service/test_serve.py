@@ -209,7 +209,9 @@ def test_a_crash_during_a_run_is_recovered_on_restart_with_rollbacks(
     try:
         (run,) = db.runs.list_runs(schedule=name)
         worker = next(e for e in db.runs.events(run.id) if e.type == "worker_launched")
-        # The machine goes down: the service and its worker die at once, no rollback yet.
+        # The machine goes down: the service and its worker die at once, no rollback yet
+        # (the worker is frozen first, or it would roll back as its supervisor dies).
+        os.kill(int(worker.payload["pid"]), signal.SIGSTOP)
         first.signal(signal.SIGKILL)
         first.wait_exit()
         os.kill(int(worker.payload["pid"]), signal.SIGKILL)

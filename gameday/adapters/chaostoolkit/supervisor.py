@@ -4,10 +4,16 @@ A worker is `python -m gameday.adapters.chaostoolkit.worker RUN_ID` in its own s
 (so a Ctrl-C meant for a terminal does not reach it unasked). Any process on the host can
 halt it by the pid recorded in the run's events: before signalling, the pid is checked to
 still be that run's worker, so a reused pid is never signalled.
+
+A worker's stdin is its lifeline: a pipe whose writing end only this process holds, kept
+open for the worker's whole life. However this process ends (SIGKILL included), the kernel
+closes it, the worker reads end of input and interrupts its run with rollbacks, so no
+GameDay carries on without a supervisor (no time limit, no halt from this host).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -23,6 +29,7 @@ from gameday.domain.execution import WorkerRef
 
 WORKER_MODULE = "gameday.adapters.chaostoolkit.worker"
 STANDBY = "--standby"  # a worker started before its run exists reads RUN_ID from stdin
+LIFELINE = "--lifeline"  # stdin is the supervisor's pipe: end of input means it died
 _TICK = 0.02
 _RECOVERY_GRACE = 3.0
 
@@ -47,14 +54,16 @@ class ProcessWorkers:
 
     def _spawn(self, run_id: int, *extra: str) -> subprocess.Popen[bytes]:
         self._log_dir.mkdir(parents=True, exist_ok=True)
-        suffix = "-recovery" if extra else ""
+        # Recovery (rollbacks only) is waited for in place and needs no lifeline.
+        recovery = "--rollbacks-only" in extra
+        suffix = "-recovery" if recovery else ""
         env = self._env()
         with open(self._log_dir / f"run-{run_id}{suffix}.log", "ab") as log:
             child = subprocess.Popen(
                 [sys.executable, "-m", WORKER_MODULE, str(run_id), *extra],
                 cwd=self._home,
                 env=env,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if recovery else subprocess.PIPE,
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
@@ -98,14 +107,15 @@ class ProcessWorkers:
             try:
                 assert child.stdin is not None
                 child.stdin.write(f"{run_id}\n".encode())
-                child.stdin.close()
+                child.stdin.flush()  # stdin stays open: it is the worker's lifeline
             except (BrokenPipeError, OSError):
+                _release(child)
                 child.wait()
             else:
                 log_path.replace(self._log_dir / f"run-{run_id}.log")
                 self._children[child.pid] = child
                 return WorkerRef(host=self.host, pid=child.pid)
-        return WorkerRef(host=self.host, pid=self._spawn(run_id).pid)
+        return WorkerRef(host=self.host, pid=self._spawn(run_id, LIFELINE).pid)
 
     def run_rollbacks(self, run_id: int, *, timeout: timedelta) -> int:
         """Play a run's rollbacks in a fresh worker and wait for it (SIGTERM, then SIGKILL,
@@ -135,6 +145,7 @@ class ProcessWorkers:
             if child.poll() is None:
                 return True
             self._children.pop(worker.pid, None)
+            _release(child)
             return False
         return _runs_worker(worker.pid, run_id)
 
@@ -171,6 +182,14 @@ class ProcessWorkers:
         except ProcessLookupError:
             return False
         return True
+
+
+def _release(child: subprocess.Popen[bytes]) -> None:
+    """Close our end of a worker's lifeline (it has exited, or never got its run)."""
+    if child.stdin is not None:
+        # A pipe whose reader is gone may fail to flush; it is closed either way.
+        with contextlib.suppress(OSError):
+            child.stdin.close()
 
 
 def _runs_worker(pid: int, run_id: int) -> bool:

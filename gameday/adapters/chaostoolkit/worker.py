@@ -10,6 +10,11 @@ stands for.
 
 `--rollbacks-only` plays only the runbook's rollbacks (crash recovery of a dead worker).
 
+`--lifeline` (and every worker started on standby): stdin is the supervisor's pipe; when
+the supervisor dies the run is interrupted with its rollbacks and ends `interrupted`, its
+channel told (see gameday.adapters.chaostoolkit.lifeline): a GameDay never carries on
+without anyone to time it out or halt it.
+
 Exit codes: 0 completed, 1 deviated or failed, 2 aborted, interrupted or not runnable.
 """
 
@@ -25,18 +30,20 @@ from pathlib import Path
 from typing import Any
 
 from gameday.adapters.chaostoolkit.events import EventWriter, StreamingHandler
+from gameday.adapters.chaostoolkit.lifeline import Lifeline, end_messages, interrupt_when_lost
 from gameday.adapters.chaostoolkit.redaction import Redactor, secret_values
 from gameday.adapters.chaostoolkit.runbooks import resolve_runbook
 from gameday.domain import execution as ex
 from gameday.domain.errors import GamedayError, InvalidInput
 from gameday.domain.outcome import chaos_status, exit_code_for, state_for
 from gameday.domain.ports import RunRepository
-from gameday.domain.runs import Run, RunState
+from gameday.domain.runs import OutgoingMessage, Run, RunState
 
 ACTOR = "worker"
 NOT_RUNNABLE = 2
 CRASHED = 3
 STANDBY = "--standby"
+LIFELINE = "--lifeline"
 log = logging.getLogger("gameday.worker")
 
 # Signals that arrive while chaoslib's own handlers are not installed (start-up, the
@@ -46,6 +53,13 @@ _signals: list[int] = []
 
 def _count_signal(signum: int, frame: object) -> None:
     _signals.append(signum)
+
+
+_lifeline: Lifeline | None = None
+
+
+def _orphaned() -> bool:
+    return _lifeline is not None and _lifeline.lost.is_set()
 
 
 class _Stopped(SystemExit):
@@ -77,11 +91,7 @@ def _configure_logging(redactor: Redactor) -> None:
         logger.propagate = False
 
 
-def open_runs() -> RunRepository:
-    """The run repository of the database the supervisor passed in GAMEDAY_* variables."""
-    from gameday.adapters.db.engine import make_engine
-    from gameday.adapters.db.runs import SqlRunRepository
-
+def _database_url() -> str:
     # The supervisor always passes the resolved URL; reading it directly keeps the
     # settings machinery out of the worker's start-up.
     url = os.environ.get("GAMEDAY_DATABASE_URL")
@@ -89,7 +99,24 @@ def open_runs() -> RunRepository:
         from gameday.settings import Settings
 
         url = Settings().resolved_database_url()
-    return SqlRunRepository(make_engine(url))
+    return url
+
+
+def open_runs() -> RunRepository:
+    """The run repository of the database the supervisor passed in GAMEDAY_* variables."""
+    from gameday.adapters.db.engine import make_engine
+    from gameday.adapters.db.runs import SqlRunRepository
+
+    return SqlRunRepository(make_engine(_database_url()))
+
+
+def _end_messages_or_none(run: Run, outcome: str) -> list[OutgoingMessage]:
+    try:
+        return end_messages(run, outcome, home=home_folder(), database_url=_database_url())
+    except Exception:
+        # The run's end matters more than its announcement: record it regardless.
+        log.exception("gameday worker: could not build the end messages of run %d", run.id)
+        return []
 
 
 def home_folder() -> Path:
@@ -229,6 +256,11 @@ def execute(runs: RunRepository, run: Run) -> int:
             journal = runner.run(experiment, settings, experiment_vars=(config_vars, secret_vars))
         except SystemExit:
             writer.close()
+            if _orphaned() and not any(e.type in ex.STOP_REQUESTS for e in runs.events(run.id)):
+                assert _lifeline is not None
+                reason = f"{_lifeline.cause()} before the experiment began; nothing ran"
+                state = _finish(runs, run, RunState.INTERRUPTED, reason, {"supervisor_lost": True})
+                return exit_code_for(state)
             state = _finish(runs, run, RunState.ABORTED, "halted before the experiment began", {})
             return exit_code_for(state)
         except Exception as exc:  # chaoslib raises before the run starts (e.g. a secret)
@@ -240,13 +272,22 @@ def execute(runs: RunRepository, run: Run) -> int:
         journal.setdefault("experiment", {})["dry"] = "activities"
     stored = redactor.data(journal)
     runs.store_journal(run.id, stored)
-    state = state_for(stored)
-    payload = {
+    lost = _orphaned()
+    halted = lost and any(e.type in ex.STOP_REQUESTS for e in runs.events(run.id))
+    state = state_for(stored, supervisor_lost=lost, halted=halted)
+    payload: dict[str, Any] = {
         "chaos_status": chaos_status(stored),
         "deviated": bool(stored.get("deviated")),
         "dry_run": run.dry_run,
     }
     reason = f"Chaos Toolkit ended with {chaos_status(stored)}"
+    if state is RunState.INTERRUPTED and _lifeline is not None:
+        statuses = [r.get("status", "interrupted") for r in stored.get("rollbacks") or []]
+        played = (
+            f"its rollbacks played ({', '.join(statuses)})" if statuses else "it has no rollbacks"
+        )
+        reason = f"{_lifeline.cause()}; the worker interrupted the run and {played}"
+        payload["supervisor_lost"] = True
     return exit_code_for(_finish(runs, run, state, reason, payload))
 
 
@@ -320,14 +361,21 @@ def _not_runnable(runs: RunRepository, run: Run, reason: str) -> int:
 def _finish(
     runs: RunRepository, run: Run, state: RunState, reason: str, payload: Mapping[str, Any]
 ) -> RunState:
-    from gameday.domain.errors import IllegalTransition
+    from gameday.services.execution import end_run
 
-    try:
-        runs.transition(run.id, state, actor=ACTOR, reason=reason, payload=payload)
-    except IllegalTransition:
-        # Someone else (a hard stop, recovery) already ended the run: theirs stands.
-        return runs.get(run.id).state
-    return state
+    # Someone else (a hard stop, recovery) may have ended the run already: theirs stands.
+    ended = end_run(
+        runs,
+        run.id,
+        state,
+        actor=ACTOR,
+        reason=reason,
+        payload=payload,
+        end_messages=_end_messages_or_none,
+    )
+    if _lifeline is not None:
+        _lifeline.done.set()
+    return ended.state
 
 
 def main(argv: list[str]) -> int:
@@ -356,10 +404,11 @@ def _standby() -> int:
     line = sys.stdin.readline().strip()
     if not line.isdigit():
         return 0
-    return _serve(int(line), [], runs)
+    return _serve(int(line), [LIFELINE], runs)
 
 
 def _serve(run_id: int, options: list[str], runs: RunRepository | None = None) -> int:
+    global _lifeline
     try:
         runs = runs or open_runs()
         run = runs.get(run_id)
@@ -372,6 +421,8 @@ def _serve(run_id: int, options: list[str], runs: RunRepository | None = None) -
             # Recovery is stopped by its supervisor's SIGTERM like any process.
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             return rollbacks_only(runs, run)
+        if LIFELINE in options:
+            _lifeline = interrupt_when_lost(runs, run_id, ACTOR)
         return execute(runs, run)
     except GamedayError as exc:
         print(f"gameday worker: error: {exc}", file=sys.stderr)
