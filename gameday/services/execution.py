@@ -318,6 +318,20 @@ def recover_runs(
     """
     results: list[RecoveryResult] = []
     for run in runs.in_state(RunState.RUNNING):
+        if run.kind is RunKind.MONKEY:
+            # A kill has no runbook and nothing to roll back: the pods' controllers
+            # replace them. Record what is known and play nothing.
+            final = end_run(
+                runs,
+                run.id,
+                RunState.INTERRUPTED,
+                actor=actor,
+                reason="the service died during this monkey kill; its kill events say which "
+                "pods were terminated, and terminations have no rollback",
+                end_messages=end_messages,
+            )
+            results.append(RecoveryResult(run.id, False, None, final.state))
+            continue
         events = runs.events(run.id)
         worker = ex.worker_of(events)
         if worker is not None and workers.is_alive(worker, run.id) is not False:

@@ -10,8 +10,9 @@ from typing import Any
 
 from gameday.domain.clock import FixedClock
 from gameday.domain.execution import worker_of
-from gameday.domain.runs import RunEvent, RunState
+from gameday.domain.runs import RunEvent, RunKind, RunState
 from gameday.services import execution
+from tests.db.factories import make_run
 from tests.execution.conftest import Gameday, experiment, python_activity
 from tests.support import run_gameday
 
@@ -288,3 +289,17 @@ def test_gameday_halt_command_halts_running_runs_with_rollbacks(
     assert gameday.runs.get(run.id).state is RunState.ABORTED
     assert gameday.file("undone").read_text() == "ran\n"
     assert gameday.database.control.kill_switch() == (True, "drill")
+
+
+def test_recovery_ends_an_orphaned_monkey_kill_without_rollbacks(gameday: Gameday) -> None:
+    run = make_run(gameday.runs, RunState.RUNNING, kind=RunKind.MONKEY, runbook=None)
+
+    results = execution.recover_runs(gameday.runs, gameday.workers, actor="test:recovery")
+
+    assert [(r.run_id, r.rollbacks_played, r.state) for r in results] == [
+        (run.id, False, RunState.INTERRUPTED)
+    ]
+    assert gameday.runs.get(run.id).state is RunState.INTERRUPTED
+    types = gameday.types(run.id)
+    assert "recovery_started" not in types
+    assert "terminations have no rollback" in gameday.events(run.id)[-1].payload["reason"]

@@ -8,7 +8,9 @@ Alembic (`gameday.adapters.db.migrate`) is loaded only when the two differ.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, column, inspect, select, table
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, column, inspect, select, table
 from sqlalchemy.exc import DBAPIError
 
 from gameday.adapters.db.engine import READ_ONLY, first_line, safe_url
@@ -18,7 +20,7 @@ from gameday.domain.errors import Unavailable
 # so a new migration cannot ship without updating it.
 HEAD_REVISION = "0001"
 VERSION_TABLE = "alembic_version"
-_VERSIONS = select(column("version_num")).select_from(table(VERSION_TABLE))
+_VERSIONS: Select[Any] = select(column("version_num")).select_from(table(VERSION_TABLE))
 
 
 def stored_revisions(conn: Connection) -> tuple[str, ...]:
