@@ -349,7 +349,8 @@ def _monkey_carrier(
     """Carries out the monkey kills serve's scheduler starts: the cluster is reached only
     when a kill needs it (serve starts without any kubeconfig; such a kill ends skipped with
     the reason), read-only unless live; a veto is read from the run's events, whether it
-    came from Slack or elsewhere; kills are counted in the metrics."""
+    came from Slack or elsewhere; a kill whose heads-up never left the outbox is skipped; kills
+    are counted in the metrics."""
     import logging
 
     from gameday.adapters.console import ConsoleNotifier
@@ -367,6 +368,7 @@ def _monkey_carrier(
         veto=SlackVetoGate(database.runs, clock),
         clock=clock,
         protected=settings.protected_namespaces(),
+        messages=run_messages_for(database),  # a kill waits for its heads-up's delivery
         own_pod=settings.pod_name,
         live=settings.live,
         default_channel=settings.default_channel,

@@ -10,6 +10,9 @@ Rules:
   was announced or the announcement came too late to wait out, and a veto recorded during
   the heads-up skips it with the vetoer named (the run is already approved, so it cannot
   become rejected);
+- a planned kill also needs its heads-up message to have left the outbox (delivered to
+  Slack or printed) at least `heads_up` less HEADS_UP_SLACK before the kill: undelivered
+  (a Slack outage) or delivered late, it is skipped, since nobody could have vetoed it;
 - the dry-run decision is made here: a dry run never calls `Cluster.terminate`;
 - each pod is evicted (or deleted) once; a PodDisruptionBudget refusal is recorded as
   `kill_skipped` with the server's reason and never retried as a delete;
@@ -28,15 +31,25 @@ from typing import Any
 from gameday.domain.errors import GamedayError, IllegalTransition, InvalidInput, Unavailable
 from gameday.domain.messages import RunBrief, format_when, monkey_heads_up
 from gameday.domain.pods import TerminationOutcome
-from gameday.domain.ports import Clock, Cluster, ControlState, Notifier, RunRepository, VetoGate
-from gameday.domain.runs import NewRun, Run, RunEvent, RunKind, RunState
+from gameday.domain.ports import (
+    Clock,
+    Cluster,
+    ControlState,
+    Notifier,
+    RunMessages,
+    RunRepository,
+    VetoGate,
+)
+from gameday.domain.runs import NewRun, Run, RunKind, RunState
 from gameday.domain.selection import Selection, TargetPolicy, select
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window, is_open, next_open
+from gameday.services.heads_up import HEADS_UP_SLACK, announced_at, undelivered_reason
 from gameday.services.targets import TargetReport, discover_targets, target_policy
 
 __all__ = [
     "ACTOR",
+    "HEADS_UP_SLACK",
     "KillReport",
     "MonkeyService",
     "TargetReport",
@@ -47,9 +60,6 @@ __all__ = [
 ]
 
 ACTOR = "gameday-monkey"
-# How long a planned kill may still wait for the rest of its heads-up (the announcement job
-# fired a little late). Longer would mean waiting while a veto is no longer accepted.
-HEADS_UP_SLACK = timedelta(seconds=5)
 # Decides between the selection and the kill; a report when the kill must not happen.
 HeadsUp = Callable[[Selection], "KillReport | None"]
 
@@ -100,6 +110,7 @@ class MonkeyService:
         veto: VetoGate,
         clock: Clock,
         protected: frozenset[str],
+        messages: RunMessages | None = None,
         own_pod: str | None = None,
         live: bool = False,
         default_channel: str = "#gameday",
@@ -111,6 +122,8 @@ class MonkeyService:
         self._notifier = notifier
         self._veto = veto
         self._clock = clock
+        # Without it kill_run cannot tell whether anyone saw a heads-up, so it kills nothing.
+        self._messages = messages
         self._protected = protected
         self._own_pod = own_pod
         self.live = live
@@ -305,7 +318,7 @@ class MonkeyService:
         wait = spec.heads_up
         left = timedelta(0)
         if wait > timedelta(0):
-            announced = _announced_at(self._runs.events(run.id))
+            announced = announced_at(self._runs.events(run.id))
             seconds = int(wait.total_seconds())
             if announced is None:
                 return self._skip(
@@ -322,9 +335,18 @@ class MonkeyService:
                     f"heads_up is {seconds}s",
                 )
         vetoer = self._veto.wait_for_veto(run.id, max(left, timedelta(0)))
-        if vetoer is None:
-            return None
-        return self._vetoed(run, selection, wait, vetoer, RunState.SKIPPED)
+        if vetoer is not None:
+            return self._vetoed(run, selection, wait, vetoer, RunState.SKIPPED)
+        if wait > timedelta(0) and (why := self._undelivered(wait, run)) is not None:
+            return self._skip(run, why)
+        return None
+
+    def _undelivered(self, wait: timedelta, run: Run) -> str | None:
+        """Why the heads-up could not have been seen in time (not delivered, or delivered
+        less than `wait` less HEADS_UP_SLACK before now), or None when it could."""
+        if self._messages is None:
+            return "heads-up delivery unknown (no outbox to read): nobody could veto"
+        return undelivered_reason(self._messages.of_run(run.id), wait, self._clock.now())
 
     def _vetoed(
         self, run: Run, selection: Selection, wait: timedelta, vetoer: str, state: RunState
@@ -402,15 +424,3 @@ class MonkeyService:
         return KillReport(
             done, outcome, reason, selection, tuple(killed), tuple(skipped), heads_up=wait
         )
-
-
-def _announced_at(events: Sequence[RunEvent]) -> datetime | None:
-    """When the run was first announced (its move to `announced`), or None."""
-    return next(
-        (
-            e.at
-            for e in events
-            if e.type == "state_changed" and e.payload.get("to") == RunState.ANNOUNCED.value
-        ),
-        None,
-    )

@@ -1,5 +1,6 @@
 """`MonkeyService.kill_run`: a kill the scheduler planned, announced and approved, carried
-out on the fake Kubernetes API server with the database veto gate and an injected clock."""
+out on the fake Kubernetes API server with the database veto gate, the outbox its heads-up
+leaves through, and an injected clock."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import pytest
 from kubernetes import client
 
 from gameday.adapters.db import Database
+from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.adapters.kubernetes.cluster import KubeCluster
 from gameday.adapters.slack.veto import SlackVetoGate
 from gameday.domain.clock import FixedClock
 from gameday.domain.errors import IllegalTransition
-from gameday.domain.runs import NewRun, Run, RunKind, RunState
+from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunKind, RunState
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window
 from gameday.services.approvals import VETO_EVENT
@@ -73,6 +75,7 @@ def monkey(api_client: client.ApiClient, database: Database, db_clock: FixedCloc
         ),
         clock=db_clock,
         protected=PROTECTED_NAMESPACES,
+        messages=SqlRunMessages(database.engine),
         live=True,
     )
 
@@ -87,19 +90,51 @@ class _NoNotifier:
 PlanStep = Callable[[Database, FixedClock, int], None]
 
 
-def announce(database: Database, run_id: int) -> None:
-    database.runs.transition(run_id, RunState.ANNOUNCED, actor="scheduler", reason="announced")
+def announce(database: Database, clock: FixedClock, run_id: int, *, delivered: bool = True) -> None:
+    """The scheduler's announcement: the move to `announced` queuing the heads-up in the
+    outbox, which the outbox worker then delivers (or not, during a Slack outage)."""
+    heads_up = OutgoingMessage(
+        channel="#chaos", text="heads-up", thread_of_run=run_id, kind="announcement"
+    )
+    database.runs.transition(
+        run_id, RunState.ANNOUNCED, actor="scheduler", reason="announced", messages=[heads_up]
+    )
+    if delivered:
+        deliver(database, clock, run_id)
+
+
+def deliver(database: Database, clock: FixedClock, run_id: int) -> None:
+    """What the outbox worker does once Slack takes the run's heads-up."""
+    (item,) = [i for i in database.outbox.due(now=clock.now()) if i.message.thread_of_run == run_id]
+    database.outbox.mark_delivered(item.id, at=clock.now(), remote_id="1.0001")
 
 
 def announce_on_time(database: Database, clock: FixedClock, run_id: int) -> None:
-    announce(database, run_id)
+    announce(database, clock, run_id)
     clock.advance(HEADS_UP)
 
 
 def announce_late(database: Database, clock: FixedClock, run_id: int) -> None:
     clock.advance(HEADS_UP - timedelta(minutes=1))
-    announce(database, run_id)
+    announce(database, clock, run_id)
     clock.advance(timedelta(minutes=1))
+
+
+def deliver_after(delay: timedelta) -> PlanStep:
+    """Announced on time, its heads-up delivered `delay` later (Slack slow or down)."""
+
+    def step(database: Database, clock: FixedClock, run_id: int) -> None:
+        announce(database, clock, run_id, delivered=False)
+        clock.advance(delay)
+        deliver(database, clock, run_id)
+        clock.advance(HEADS_UP - delay)
+
+    return step
+
+
+def never_deliver(database: Database, clock: FixedClock, run_id: int) -> None:
+    announce(database, clock, run_id, delivered=False)
+    clock.advance(HEADS_UP)
 
 
 def never_announce(database: Database, clock: FixedClock, run_id: int) -> None:
@@ -112,7 +147,7 @@ def engage_kill_switch(database: Database, clock: FixedClock, run_id: int) -> No
 
 
 def veto(database: Database, clock: FixedClock, run_id: int) -> None:
-    announce(database, run_id)
+    announce(database, clock, run_id)
     clock.advance(timedelta(minutes=3))
     database.runs.append_event(run_id, VETO_EVENT, actor="U0VETO", payload={})
     clock.advance(HEADS_UP - timedelta(minutes=3))
@@ -173,6 +208,29 @@ def test_each_kill_of_a_plan_draws_its_own_reproducible_seed(
 
 
 @pytest.mark.parametrize(
+    "step",
+    [announce_on_time, deliver_after(timedelta(seconds=4))],
+    ids=["delivered-at-once", "delivered-within-the-slack"],
+)
+def test_a_dry_run_kill_whose_heads_up_was_delivered_in_time_goes_ahead(
+    monkey: MonkeyService,
+    database: Database,
+    db_clock: FixedClock,
+    kube: FakeKubeApi,
+    step: PlanStep,
+) -> None:
+    monkey.live = False
+    run = planned(database, db_clock, step)
+
+    report = monkey.kill_run(run, spec(), ALWAYS)
+
+    assert (report.run.state, report.reason) == (RunState.COMPLETED, "1 pod(s) would be killed")
+    (kill,) = [e for e in database.runs.events(run.id) if e.type == "kill"]
+    assert kill.payload["dry_run"] is True
+    assert kube.mutating_requests() == []
+
+
+@pytest.mark.parametrize(
     ("step", "reason", "events"),
     [
         (veto, "vetoed by U0VETO", {VETO_EVENT, "selection", "vetoed"}),
@@ -188,8 +246,26 @@ def test_each_kill_of_a_plan_draws_its_own_reproducible_seed(
             {"selection"},
         ),
         (engage_kill_switch, "kill switch engaged: incident", set()),
+        (
+            never_deliver,
+            "heads-up not delivered (Slack unavailable?): nobody could veto",
+            {"selection"},
+        ),
+        (
+            deliver_after(timedelta(minutes=8)),
+            "heads-up delivered late: 120s before the kill, heads_up is 600s: "
+            "too little time to veto",
+            {"selection"},
+        ),
     ],
-    ids=["veto", "never-announced", "announced-late", "kill-switch"],
+    ids=[
+        "veto",
+        "never-announced",
+        "announced-late",
+        "kill-switch",
+        "heads-up-undelivered",
+        "heads-up-delivered-late",
+    ],
 )
 def test_a_kill_that_must_not_happen_is_skipped_with_the_reason(
     monkey: MonkeyService,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from gameday.adapters.db import Database
+from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.domain.lifecycle import is_final
 from gameday.domain.runs import Run, RunEvent, RunKind, RunState
 from gameday.services.approvals import VETO_EVENT
@@ -101,7 +102,8 @@ def kube() -> Iterator[FakeKubeApi]:
 def monkey_serve(tmp_path: Path, kube: FakeKubeApi) -> Iterator[Callable[..., MonkeyServe]]:
     started: list[MonkeyServe] = []
 
-    def start(*, live: bool = False, heads_up: str = "1s", kubeconfig: bool = True) -> MonkeyServe:
+    # 2s: the outbox worker (one pass a second) delivers each heads-up before its kill.
+    def start(*, live: bool = False, heads_up: str = "2s", kubeconfig: bool = True) -> MonkeyServe:
         home = Home(tmp_path / "home")
         monkey_schedules(home, heads_up=heads_up)
         config = tmp_path / "kubeconfig"
@@ -143,6 +145,14 @@ def test_dry_run_kill_is_recorded_and_sends_no_mutating_request(
     assert kill.payload["owner"] == "shop/Deployment/web"
     assert isinstance(events["selection"][0].payload["seed"], int)
     assert ms.reason(run) == "1 pod(s) would be killed"
+    # The kill waited for its heads-up to leave the outbox (printed by the console notifier).
+    (heads_up,) = [
+        m
+        for m in SqlRunMessages(ms.database.engine).of_run(run.id)
+        if m.message.kind == "announcement"
+    ]
+    assert heads_up.delivered_at is not None
+    assert heads_up.delivered_at <= kill.at
     assert 'gameday_runs_total{kind="monkey",outcome="completed"}' in metrics
     assert kube.requests  # discovery did happen
     assert kube.mutating_requests() == []
