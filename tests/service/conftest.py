@@ -15,6 +15,13 @@ from gameday.domain.errors import IllegalTransition
 from gameday.domain.runs import Run, RunKind
 from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.services.scheduler import Scheduler
+from tests.fakes import kube_objects as ko
+from tests.fakes.kube_api import FakeKubeApi
+from tests.fakes.kube_fixtures import kube_api, kube_client
+
+__all__ = ["kube_api", "kube_client"]  # fixtures for the tests here
+
+OPT_IN = {"gameday.io/enabled": "true"}
 
 
 @dataclass
@@ -51,6 +58,14 @@ class ClaimingStarter:
         if not self.database.runs.claim(run.id, actor="test-starter"):
             raise IllegalTransition(f"run {run.id} already claimed")
         self.started.append(run.id)
+
+
+@pytest.fixture
+def kube(kube_api: FakeKubeApi) -> FakeKubeApi:
+    """The fake API with an opted-in `shop/web` of three pods, and no requests seen yet."""
+    kube_api.put(*ko.workload("shop", "web", replicas=3, labels=OPT_IN))
+    kube_api.clear_requests()
+    return kube_api
 
 
 @pytest.fixture

@@ -44,6 +44,16 @@ def wait_until(what: str, check: Callable[[], Any], *, limit: float = 30.0) -> A
         time.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class SlowGameDay:
+    """A runbook whose action blocks until `release` exists; its rollback marks `rolled`."""
+
+    runbook: str
+    started: Path
+    release: Path
+    rolled: Path
+
+
 @dataclass
 class Home:
     """A home folder with test runbooks (JSON) and schedules (YAML)."""
@@ -72,6 +82,22 @@ class Home:
                 ],
             ),
         )
+
+    def slow_runbook(self) -> SlowGameDay:
+        """A runbook that holds its one action until released, with a rollback to watch."""
+        started, release, rolled = (self.evidence(n) for n in ("started", "release", "rolled-back"))
+        runbook = self.runbook(
+            "slow",
+            experiment(
+                method=[
+                    python_activity(
+                        "action", "hold", "block_until", started=str(started), release=str(release)
+                    )
+                ],
+                rollbacks=[python_activity("action", "undo", "touch", path=str(rolled))],
+            ),
+        )
+        return SlowGameDay(runbook, started, release, rolled)
 
     def gamedays(self, runbook: str, times: Sequence[datetime], prefix: str = "tick") -> list[str]:
         names = [f"{prefix}-{i}" for i in range(len(times))]
@@ -161,6 +187,15 @@ class Serve:
             return wait_until(what, check, limit=limit)
         except AssertionError as exc:
             raise AssertionError(f"{exc}; serve said:\n" + "\n".join(self.raw[-25:])) from None
+
+    def start_slow_gameday(self, slow: SlowGameDay) -> str:
+        """Plan `slow` once ready and wait until its action runs; the schedule's name."""
+        self.wait_ready()
+        # Planned once the service is up (a reload), so a slow start cannot make it late.
+        (name,) = self.home.gamedays(slow.runbook, soon(2))
+        self.signal(signal.SIGHUP)
+        self.wait("the GameDay to be running", slow.started.exists)
+        return name
 
     def metrics_with(self, line: str) -> str | None:
         """The /metrics text if it holds `line`, else None."""

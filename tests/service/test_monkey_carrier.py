@@ -4,7 +4,7 @@ leaves through, and an injected clock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -22,12 +22,10 @@ from gameday.domain.windows import Window
 from gameday.services.approvals import VETO_EVENT
 from gameday.services.monkey import MonkeyService, kill_seed
 from gameday.settings import PROTECTED_NAMESPACES
-from tests.fakes import kube_objects as ko
 from tests.fakes.kube_api import FakeKubeApi
 
 ALWAYS = Window(name="always", timezone="UTC")
 HEADS_UP = timedelta(minutes=10)
-OPT_IN = {"gameday.io/enabled": "true"}
 
 
 def spec() -> MonkeySpec:
@@ -43,30 +41,12 @@ def spec() -> MonkeySpec:
 
 
 @pytest.fixture
-def kube() -> Iterator[FakeKubeApi]:
-    api = FakeKubeApi().start()
-    api.put(*ko.workload("shop", "web", replicas=3, labels=OPT_IN))
-    api.clear_requests()
-    try:
-        yield api
-    finally:
-        api.stop()
-
-
-@pytest.fixture
-def api_client(kube: FakeKubeApi) -> Iterator[client.ApiClient]:
-    api = client.ApiClient(client.Configuration(host=kube.url))
-    try:
-        yield api
-    finally:
-        api.close()
-
-
-@pytest.fixture
-def monkey(api_client: client.ApiClient, database: Database, db_clock: FixedClock) -> MonkeyService:
+def monkey(
+    kube_client: client.ApiClient, database: Database, db_clock: FixedClock
+) -> MonkeyService:
     """Live, as serve builds it: the veto gate reads the run's events while the clock runs."""
     return MonkeyService(
-        cluster=KubeCluster(api_client, read_only=False),
+        cluster=KubeCluster(kube_client, read_only=False),
         runs=database.runs,
         control=database.control,
         notifier=_NoNotifier(),

@@ -22,7 +22,6 @@ from tests.fakes.kube_api import FakeKubeApi
 from tests.service.serving import Home, Serve
 
 SCHEDULE = "shop-monkey"
-OPT_IN = {"gameday.io/enabled": "true"}
 PDB_REASON = "Cannot evict pod as it would violate the pod's disruption budget."
 WEB_PODS = {f"web-5d8f7c9b6-x{i:04d}" for i in range(3)}
 
@@ -85,17 +84,6 @@ class MonkeyServe:
     def reason(self, run: Run) -> str:
         moves = self.events(run)["state_changed"]
         return str(moves[-1].payload["reason"])
-
-
-@pytest.fixture
-def kube() -> Iterator[FakeKubeApi]:
-    api = FakeKubeApi().start()
-    api.put(*ko.workload("shop", "web", replicas=3, labels=OPT_IN))
-    api.clear_requests()
-    try:
-        yield api
-    finally:
-        api.stop()
 
 
 @pytest.fixture

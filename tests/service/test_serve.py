@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 
 from gameday.adapters.db import Database
 from gameday.domain.runs import RunState
-from tests.execution.conftest import experiment, python_activity
 from tests.service.serving import Home, Serve, soon, wait_until
 
 PASSWORD = "pw-never-logged"
@@ -140,27 +139,12 @@ def test_serve_refuses_invalid_specs_listing_every_error(
 def test_sigterm_during_a_run_halts_it_with_rollbacks_and_exits_0(
     home: Home, serve_db: str, serves: Callable[..., Serve]
 ) -> None:
-    started, release, rolled = (home.evidence(n) for n in ("started", "release", "rolled-back"))
-    runbook = home.runbook(
-        "slow",
-        experiment(
-            method=[
-                python_activity(
-                    "action", "hold", "block_until", started=str(started), release=str(release)
-                )
-            ],
-            rollbacks=[python_activity("action", "undo", "touch", path=str(rolled))],
-        ),
-    )
+    slow = home.slow_runbook()
     s = serves(home, serve_db, env={"GAMEDAY_SHUTDOWN_GRACE": "0.5"}, args=["--live"])
-    s.wait_ready()
-    # Planned once the service is up (a reload), so a slow start cannot make it late.
-    (name,) = home.gamedays(runbook, soon(2))
-    s.signal(signal.SIGHUP)
-    s.wait("the GameDay to be running", started.exists)
+    name = s.start_slow_gameday(slow)
     s.signal(signal.SIGTERM)
     assert s.wait_exit() == 0
-    assert rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
+    assert slow.rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
     assert runs_by_schedule(serve_db)[name] == [RunState.ABORTED]
 
 
@@ -188,23 +172,9 @@ def test_sighup_applies_only_the_differences(
 def test_a_crash_during_a_run_is_recovered_on_restart_with_rollbacks(
     home: Home, serve_db: str, serves: Callable[..., Serve]
 ) -> None:
-    started, release, rolled = (home.evidence(n) for n in ("started", "release", "rolled-back"))
-    runbook = home.runbook(
-        "slow",
-        experiment(
-            method=[
-                python_activity(
-                    "action", "hold", "block_until", started=str(started), release=str(release)
-                )
-            ],
-            rollbacks=[python_activity("action", "undo", "touch", path=str(rolled))],
-        ),
-    )
+    slow = home.slow_runbook()
     first = serves(home, serve_db, args=["--live"])
-    first.wait_ready()
-    (name,) = home.gamedays(runbook, soon(2))
-    first.signal(signal.SIGHUP)
-    first.wait("the GameDay to be running", started.exists)
+    name = first.start_slow_gameday(slow)
     db = open_db(serve_db)
     try:
         (run,) = db.runs.list_runs(schedule=name)
@@ -215,14 +185,14 @@ def test_a_crash_during_a_run_is_recovered_on_restart_with_rollbacks(
         first.signal(signal.SIGKILL)
         first.wait_exit()
         os.kill(int(worker.payload["pid"]), signal.SIGKILL)
-        assert not rolled.exists()
+        assert not slow.rolled.exists()
 
         second = serves(home, serve_db, args=["--live"])
         second.wait_ready()
         second.wait(
             "recovery to end the run", lambda: db.runs.get(run.id).state is RunState.INTERRUPTED
         )
-        assert rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
+        assert slow.rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
         assert db.runs.list_runs(schedule=name) == [db.runs.get(run.id)]
     finally:
         db.close()

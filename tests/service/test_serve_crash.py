@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.domain.runs import RunState
-from tests.execution.conftest import experiment, python_activity
-from tests.service.serving import Home, Serve, soon, wait_until
+from tests.service.serving import Home, Serve, wait_until
 from tests.service.test_serve import home, open_db, serve_db, serves
 
 __all__ = ["home", "serve_db", "serves"]  # fixtures shared with test_serve
@@ -19,24 +18,9 @@ __all__ = ["home", "serve_db", "serves"]  # fixtures shared with test_serve
 def test_kill_9_of_serve_during_a_gameday_interrupts_it_rolled_back_and_told(
     home: Home, serve_db: str, serves: Callable[..., Serve]
 ) -> None:
-    started, release, rolled = (home.evidence(n) for n in ("started", "release", "rolled-back"))
-    runbook = home.runbook(
-        "slow",
-        experiment(
-            method=[
-                python_activity(
-                    "action", "hold", "block_until", started=str(started), release=str(release)
-                )
-            ],
-            rollbacks=[python_activity("action", "undo", "touch", path=str(rolled))],
-        ),
-    )
+    slow = home.slow_runbook()
     first = serves(home, serve_db, args=["--live"])
-    first.wait_ready()
-    # Planned once the service is up (a reload), so a slow start cannot make it late.
-    (name,) = home.gamedays(runbook, soon(2))
-    first.signal(signal.SIGHUP)
-    first.wait("the GameDay to be running", started.exists)
+    name = first.start_slow_gameday(slow)
     db = open_db(serve_db)
     try:
         (run,) = db.runs.list_runs(schedule=name)
@@ -54,8 +38,8 @@ def test_kill_9_of_serve_during_a_gameday_interrupts_it_rolled_back_and_told(
         )
 
         assert ended.state is RunState.INTERRUPTED
-        assert rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
-        assert not release.exists()
+        assert slow.rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
+        assert not slow.release.exists()
         events = db.runs.events(run.id)
         assert events[: len(before)] == before  # nothing lost
         types = [e.type for e in events]
@@ -79,7 +63,7 @@ def test_kill_9_of_serve_during_a_gameday_interrupts_it_rolled_back_and_told(
         assert "finished: *interrupted*" in printed
         # Recovery found a final run: the rollbacks were not played again.
         assert db.runs.get(run.id).state is RunState.INTERRUPTED
-        assert rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
+        assert slow.rolled.read_text(encoding="utf-8").splitlines() == ["ran"]
         assert db.runs.events(run.id) == events
         assert db.runs.list_runs(schedule=name) == [db.runs.get(run.id)]
     finally:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 
 from gameday.adapters.db.engine import unavailable_on_failure
-from gameday.adapters.db.rows import insert_messages, outbox, reading
+from gameday.adapters.db.rows import insert_messages, outbox, outbox_item_from, reading
 from gameday.domain.clock import SystemClock
 from gameday.domain.ports import Clock
 from gameday.domain.runs import OutboxItem, OutgoingMessage
@@ -49,7 +48,7 @@ class SqlOutbox:
                 if row.next_attempt_at is not None and row.next_attempt_at > now:
                     blocked.add(row.ordering_key)
                     continue
-                items.append(_item(row))
+                items.append(outbox_item_from(row))
                 if len(items) >= limit:
                     break
         return items
@@ -100,23 +99,4 @@ class SqlOutbox:
         """One outbox entry by id (for dispatchers and tests)."""
         with reading(self._engine) as conn:
             row = conn.execute(select(outbox).where(outbox.c.id == item_id)).one()
-        return _item(row)
-
-
-def _item(row: Any) -> OutboxItem:
-    return OutboxItem(
-        id=row.id,
-        message=OutgoingMessage(
-            channel=row.channel,
-            text=row.text,
-            blocks=row.blocks,
-            thread_of_run=row.run_id,
-            kind=row.kind,
-        ),
-        created_at=row.created_at,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        delivered_at=row.delivered_at,
-        last_error=row.last_error,
-        remote_id=row.remote_id,
-    )
+        return outbox_item_from(row)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Row, Table, insert
 from gameday.adapters.db.engine import READ_ONLY
 from gameday.adapters.db.tables import outbox, run_events, runs
 from gameday.domain.errors import InvalidInput
-from gameday.domain.runs import OutgoingMessage, Run, RunKind, RunState
+from gameday.domain.runs import OutboxItem, OutgoingMessage, Run, RunKind, RunState
 
 if TYPE_CHECKING:
     from gameday.adapters.db.models import Base
@@ -65,6 +65,26 @@ def run_from(row: Row[Any]) -> Run:
         runbook_digest=row.runbook_digest,
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def outbox_item_from(row: Row[Any]) -> OutboxItem:
+    """An OutboxItem from an `outbox` row."""
+    return OutboxItem(
+        id=row.id,
+        message=OutgoingMessage(
+            channel=row.channel,
+            text=row.text,
+            blocks=row.blocks,
+            thread_of_run=row.run_id,
+            kind=row.kind,
+        ),
+        created_at=row.created_at,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        delivered_at=row.delivered_at,
+        last_error=row.last_error,
+        remote_id=row.remote_id,
     )
 
 
