@@ -13,6 +13,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from gameday.adapters.kubernetes.errors import read_json
+from gameday.adapters.kubernetes.paging import list_raw
 
 Raw = dict[str, Any]
 Owner = tuple[str | None, str | None, dict[str, str]]  # top workload kind, name, labels
@@ -72,20 +73,7 @@ class OwnerResolver:
 
     def _list(self, kind: str) -> Iterator[Raw]:
         method = getattr(self._api(kind), f"list_namespaced_{_plural(kind)}")
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "limit": self._page_size,
-                "_preload_content": False,
-                "_request_timeout": self._timeout,
-            }
-            if token:
-                kwargs["_continue"] = token
-            page = read_json(method(self._namespace, **kwargs))
-            yield from page.get("items") or []
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return
+        return list_raw(method, self._namespace, page_size=self._page_size, timeout=self._timeout)
 
     def prefetch(self, refs: Iterable[tuple[str, str]]) -> None:
         """Load the given owners, listing a kind at once when many of it are wanted."""
