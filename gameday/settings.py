@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PROTECTED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+from gameday.domain.protection import PROTECTED_NAMESPACES as PROTECTED_NAMESPACES
 
 
 class Settings(BaseSettings):
@@ -28,6 +28,23 @@ class Settings(BaseSettings):
     kubeconfig: Path | None = None
     namespace: str = Field(default="gameday", description="the service's own namespace")
     pod_name: str | None = Field(default=None, description="this replica's pod, never a target")
+    target_namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="the only namespaces chaos may change (comma-separated); empty: any "
+        "namespace that is not protected",
+    )
+    allow_cluster_scoped: bool = Field(
+        default=False,
+        description="let runbooks send mutating requests to cluster-scoped objects (nodes); "
+        "refused otherwise",
+    )
+
+    # Chaos Toolkit
+    chaostoolkit_settings: Path | None = Field(
+        default=None,
+        description="Chaos Toolkit settings file (controls, auths); "
+        "default ~/.chaostoolkit/settings.yaml",
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -39,6 +56,9 @@ class Settings(BaseSettings):
     # HTTP server
     host: str = "127.0.0.1"
     port: int = 8080
+    halt_token: SecretStr | None = Field(
+        default=None, description="bearer token for POST /halt; the endpoint is off without it"
+    )
 
     # The service (`gameday serve`)
     leader_election: Literal["auto", "kubernetes", "postgres", "sqlite"] = Field(
@@ -56,6 +76,14 @@ class Settings(BaseSettings):
     plan_horizon_hours: int = Field(default=48, ge=1, le=24 * 366)
     plan_refresh: float = Field(default=60.0, gt=0, description="seconds between re-plans")
 
+    @field_validator("target_namespaces", mode="before")
+    @classmethod
+    def _split_namespaces(cls, value: Any) -> Any:
+        # One variable, comma-separated, as people write it: GAMEDAY_TARGET_NAMESPACES=a,b
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an embedded SQLite file in the home folder."""
         if self.database_url:
@@ -65,3 +93,7 @@ class Settings(BaseSettings):
     def protected_namespaces(self) -> frozenset[str]:
         """Namespaces never touched whatever a spec says, including our own."""
         return PROTECTED_NAMESPACES | {self.namespace}
+
+    def target_namespace_set(self) -> frozenset[str] | None:
+        """The only namespaces chaos may change, or None when any unprotected one may be."""
+        return frozenset(self.target_namespaces) or None

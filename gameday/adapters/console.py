@@ -6,7 +6,7 @@ import getpass
 import sys
 import time
 from datetime import timedelta
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from gameday.domain.runs import OutgoingMessage
 
@@ -30,12 +30,28 @@ class ConsoleNotifier:
         print("\n".join(lines), file=stream, flush=True)
 
 
-class ConsoleVetoGate:
-    """Implements the VetoGate port: waits out the heads-up; Ctrl-C during it is a veto."""
+class VetoSource(Protocol):
+    """Vetoes recorded elsewhere (a Veto click in Slack) and the kill switch."""
 
-    def __init__(self, stream: TextIO | None = None, *, step: float = 0.25) -> None:
+    def vetoer(self, run_id: int) -> str | None:
+        """Who vetoed the run so far, or None."""
+        ...
+
+    def halted(self) -> bool:
+        """True while the kill switch is engaged."""
+        ...
+
+
+class ConsoleVetoGate:
+    """Implements the VetoGate port: waits out the heads-up; Ctrl-C during it is a veto,
+    and so is a veto recorded in `also` (Slack); the kill switch ends the wait early."""
+
+    def __init__(
+        self, stream: TextIO | None = None, *, step: float = 0.25, also: VetoSource | None = None
+    ) -> None:
         self._stream = stream
         self._step = step
+        self._also = also
 
     def wait_for_veto(self, run_id: int, heads_up: timedelta) -> str | None:
         """Sleep for the heads-up; the local user's name if they press Ctrl-C meanwhile."""
@@ -49,6 +65,12 @@ class ConsoleVetoGate:
         deadline = time.monotonic() + seconds
         try:
             while (left := deadline - time.monotonic()) > 0:
+                if self._also is not None:
+                    vetoer = self._also.vetoer(run_id)
+                    if vetoer is not None:
+                        return vetoer
+                    if self._also.halted():
+                        return None  # the kill cycle skips the kill on its guard
                 time.sleep(min(left, self._step))
         except KeyboardInterrupt:
             return f"{getpass.getuser()} (console)"

@@ -18,10 +18,11 @@ from chaoslib.exceptions import ActivityFailed
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from gameday.domain.protection import PROTECTED_NAMESPACES
+
 __all__ = ["add_abort_fault", "add_delay_fault", "remove_abort_fault", "remove_delay_fault"]
 
 DEFAULT_VERSION = "networking.istio.io/v1alpha3"
-_PROTECTED = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 
 
 def _api(secrets: dict[str, Any] | None) -> client.CustomObjectsApi:
@@ -38,7 +39,7 @@ def _api(secrets: dict[str, Any] | None) -> client.CustomObjectsApi:
 
 def _check_namespace(ns: str) -> None:
     own = os.environ.get("GAMEDAY_NAMESPACE", "gameday")
-    if ns in _PROTECTED or ns == own:
+    if ns in PROTECTED_NAMESPACES or ns == own:
         raise ActivityFailed(f"namespace {ns!r} is protected: gameday never changes it")
 
 

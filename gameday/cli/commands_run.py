@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
     from gameday.adapters.chaostoolkit.supervisor import ProcessWorkers
     from gameday.domain.specs import Runbook
+    from gameday.services.catalog import Catalog
     from gameday.settings import Settings
 
 
@@ -52,13 +52,14 @@ def run_command(
 
     home = state_from(ctx).home
     settings = wiring.settings_for(home)
-    workers = wiring.workers_for(settings)
+    is_live = live or settings.live
+    workers = wiring.workers_for(settings, live=is_live)
     # The worker starts up while the options, runbook and database are checked and loaded
     # (it is the longer of the two start-ups); unused, it exits when closed.
     workers.prepare()
     try:
         wiring.check_run_vars(var)
-        code = _run(wiring, workers, settings, runbook, live=live, var=var, quiet=json_output)
+        code = _run(workers, settings, runbook, live=is_live, var=var, quiet=json_output)
     finally:
         workers.close()
     # sys.exit rather than typer.Exit: the root runs click with standalone_mode=False,
@@ -67,7 +68,6 @@ def run_command(
 
 
 def _run(
-    wiring: ModuleType,
     workers: ProcessWorkers,
     settings: Settings,
     runbook: str,
@@ -76,40 +76,35 @@ def _run(
     var: list[str],
     quiet: bool,
 ) -> int:
+    from gameday import wiring
     from gameday.domain.clock import SystemClock
     from gameday.domain.outcome import chaos_status, exit_code_for
     from gameday.services import execution
+    from gameday.wiring.cli import run_flow_for
 
-    chosen = _find_runbook(wiring, settings.home, runbook)
+    catalog, chosen = _find_runbook(settings.home, runbook)
     requester = f"cli:{getpass.getuser()}"
     database = wiring.database_for(settings)
-    runs, clock = database.runs, SystemClock()
+    runs = database.runs
+    flow = run_flow_for(settings, database, catalog, live=live, actor=requester, workers=workers)
     run = execution.request_adhoc_run(
         runs,
         database.control,
-        clock,
+        SystemClock(),
         runbook=chosen,
-        dry_run=not (live or settings.live),
+        dry_run=not live,
         requester=requester,
     )
-    execution.start_run(runs, workers, run.id, actor=requester, options={"var": var})
     progress = _Progress(quiet=quiet)
-    while True:
-        try:
-            final = execution.watch_run(
-                runs,
-                workers,
-                clock,
-                run.id,
-                timeout=execution.timeout_of(chosen),
-                actor=requester,
-                control=database.control,
-                on_event=progress.show,
-            )
-            break
-        except KeyboardInterrupt:
-            progress.note("halting (Ctrl-C): the rollbacks will play")
-            execution.halt_run(runs, workers, run.id, actor=requester, reason="Ctrl-C")
+    final = runs.get(run.id)
+    if flow.start(run, actor=requester, options={"var": var}) is not None:
+        while True:
+            try:
+                final = flow.watch(run.id, actor=requester, on_event=progress.show)
+                break
+            except KeyboardInterrupt:
+                progress.note("halting (Ctrl-C): the rollbacks will play")
+                flow.halt(run.id, actor=requester, reason="Ctrl-C")
     events = runs.events(run.id)
     journal = runs.journal(run.id)
     invalid = ex.count_events(events, ex.WORKER_FAILED) > 0
@@ -122,7 +117,9 @@ def _run(
     return code
 
 
-def _find_runbook(wiring: ModuleType, home: Path, ref: str) -> Runbook:
+def _find_runbook(home: Path, ref: str) -> tuple[Catalog, Runbook]:
+    from gameday import wiring
+
     load = wiring.load_catalog(home)
     text = ref
     if Path(ref).is_absolute():
@@ -132,7 +129,7 @@ def _find_runbook(wiring: ModuleType, home: Path, ref: str) -> Runbook:
             raise InvalidInput(f"runbook {ref} is outside the home folder {home}") from None
     try:
         found: Runbook = load.catalog.runbook(text)
-        return found
+        return load.catalog, found
     except NotFound:
         stem = Path(text).stem
         for error in load.errors:

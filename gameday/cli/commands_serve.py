@@ -39,10 +39,11 @@ def serve(
     outbox, releases leadership and exits 0.
     """
     from gameday.adapters.observability.logs import configure_logging
-    from gameday.adapters.scheduling.runtime import SpecsInvalid
+    from gameday.services.service_plan import SpecsInvalid
     from gameday.web.app import create_app
     from gameday.web.server import HttpServer
-    from gameday.wiring import build_service, settings_for
+    from gameday.wiring import settings_for
+    from gameday.wiring.service import build_service
 
     configure_logging(json_logs=json_logs)
     settings = settings_for(state_from(ctx).home)
@@ -73,15 +74,24 @@ def serve(
         service.stop(grace=0)
         raise
 
-    app = create_app(service.health, service.metrics.exposition, slack=service.slack_wsgi)
+    entrances = service.entrances
+    token = settings.halt_token.get_secret_value() if settings.halt_token else None
+    app = create_app(
+        service.health,
+        service.metrics.exposition,
+        slack=entrances.slack_wsgi,
+        halt=entrances.halt,
+        halt_token=token,
+    )
     server = HttpServer(app, host=settings.host, port=settings.port)
     log.info(
-        "listening on %s (/healthz, /readyz, /metrics%s)",
+        "listening on %s (/healthz, /readyz, /metrics%s%s)",
         server.url,
-        ", /slack/events" if service.slack_wsgi else "",
+        ", /slack/events" if entrances.slack_wsgi else "",
+        ", POST /halt" if token else "",
     )
-    if service.slack_socket is not None:
-        service.slack_socket.connect()
+    if entrances.slack_socket is not None:
+        entrances.slack_socket.connect()
 
     stop = threading.Event()
     reload = threading.Event()
@@ -101,6 +111,6 @@ def serve(
             reload.clear()
             service.reload()
     service.stop(grace=settings.shutdown_grace)
-    if service.slack_socket is not None:
-        service.slack_socket.close()
+    if entrances.slack_socket is not None:
+        entrances.slack_socket.close()
     server.stop()

@@ -17,6 +17,8 @@ from typing import Any, Literal
 from gameday.domain.errors import InvalidInput
 from gameday.domain.runs import RunEvent
 
+WORKER_ACTOR = "worker"  # who a worker process records its events as
+
 # Event types written while a run executes (besides the repository's own
 # "created"/"state_changed").
 RUN_OPTIONS = "run_options"  # configuration overrides (--var) for the worker
@@ -43,6 +45,9 @@ TIMED_OUT = "timed_out"
 RECOVERY_STARTED = "recovery_started"
 RECOVERY_FINISHED = "recovery_finished"
 SUPERVISOR_LOST = "supervisor_lost"  # the worker's supervisor died: pid, host
+WATCH_FAILED = "watch_failed"  # the supervisor could not go on watching the run: error
+REQUEST_REFUSED = "request_refused"  # the request guard refused a Kubernetes request
+CONTROLS_SKIPPED = "controls_skipped"  # a dry run executes no Chaos Toolkit controls
 
 # Events that show someone (or the time limit) asked for the run to stop.
 STOP_REQUESTS = frozenset({HALT_REQUESTED, TIMED_OUT})
@@ -70,6 +75,29 @@ def worker_of(events: Sequence[RunEvent]) -> WorkerRef | None:
             if isinstance(host, str) and isinstance(pid, int):
                 return WorkerRef(host=host, pid=pid)
     return None
+
+
+def start_record(events: Sequence[RunEvent]) -> Mapping[str, Any] | None:
+    """The payload of the run's move to `running` (its mode and thread), or None."""
+    for event in reversed(events):
+        if event.type == "state_changed" and event.payload.get("to") == "running":
+            return event.payload
+    return None
+
+
+def last_stop_request(events: Sequence[RunEvent]) -> RunEvent | None:
+    """The first halt or time limit that asked the run to stop, or None."""
+    return next((e for e in events if e.type in STOP_REQUESTS), None)
+
+
+def describe_stop(event: RunEvent) -> str:
+    """Why a run was stopped, for its end: `halted by X: reason` or the time limit."""
+    if event.type == TIMED_OUT:
+        seconds = event.payload.get("timeout_seconds")
+        limit = f" of {int(seconds)}s" if isinstance(seconds, int | float) else ""
+        return f"stopped by its time limit{limit}"
+    why = event.payload.get("reason")
+    return f"halted by {event.actor}" + (f": {why}" if why else "")
 
 
 def count_events(events: Sequence[RunEvent], type_: str) -> int:

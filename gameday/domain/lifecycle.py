@@ -10,7 +10,7 @@ running -> interrupted                                              (process die
                                                                     rolled back)
 ```
 
-Shortcuts the product needs, beyond the drawing in DESIGN.md:
+Shortcuts the product needs, beyond the plain drawing:
 
 - planned -> awaiting_approval: an ad-hoc run asks for approval without a prior announcement.
 - planned -> approved and announced -> approved: no approval policy, so the run is approved

@@ -14,9 +14,9 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -110,6 +110,59 @@ class RunBrief:
     def noun(self) -> str:
         """`GameDay` or `Monkey kill`."""
         return "GameDay" if self.run.kind is RunKind.GAMEDAY else "Monkey kill"
+
+
+def brief_snapshot(brief: RunBrief, channel: str) -> dict[str, Any]:
+    """What the messages about a run need from its specs, as JSON for its start record:
+    whoever ends the run (its worker, recovery after a crash) tells the same channel the
+    same way without reading the specs again, even if they changed meanwhile."""
+    policy = brief.policy
+    return {
+        "channel": channel,
+        "title": brief.title,
+        "timezone": brief.timezone,
+        "summary": brief.summary,
+        "blast_radius": brief.blast_radius,
+        "drill": brief.drill,
+        "policy": None
+        if policy is None
+        else {
+            "users": sorted(policy.users),
+            "usergroups": sorted(policy.usergroups),
+            "quorum": policy.quorum,
+            "deadline_seconds": None
+            if policy.deadline is None
+            else policy.deadline.total_seconds(),
+        },
+    }
+
+
+def brief_from_snapshot(run: Run, snapshot: Mapping[str, Any]) -> tuple[RunBrief, str]:
+    """The brief and channel recorded by `brief_snapshot` (the inverse), for `run`."""
+    raw = snapshot.get("policy")
+    policy = None
+    if isinstance(raw, Mapping):
+        seconds = raw.get("deadline_seconds")
+        policy = ApprovalPolicy(
+            users=frozenset(str(u) for u in raw.get("users") or ()),
+            usergroups=frozenset(str(g) for g in raw.get("usergroups") or ()),
+            quorum=int(raw.get("quorum") or 1),
+            deadline=None if seconds is None else timedelta(seconds=float(seconds)),
+        )
+    brief = RunBrief(
+        run,
+        str(snapshot.get("title") or run.runbook or f"run #{run.id}"),
+        str(snapshot.get("timezone") or "UTC"),
+        _text_or_none(snapshot.get("summary")),
+        _text_or_none(snapshot.get("blast_radius")),
+        policy,
+        drill=bool(snapshot.get("drill")),
+    )
+    return brief, str(snapshot.get("channel") or "")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _cut(text: str, limit: int) -> str:

@@ -72,14 +72,30 @@ class RunRepository(Protocol):
         when another process changed the run first)."""
         ...
 
-    def claim(self, run_id: int, *, actor: str) -> bool:
-        """approved -> running for exactly one caller; False for everyone else."""
+    def claim(
+        self,
+        run_id: int,
+        *,
+        actor: str,
+        dry_run: bool | None = None,
+        payload: Mapping[str, Any] | None = None,
+        messages: Sequence[OutgoingMessage] = (),
+    ) -> bool:
+        """approved -> running for exactly one caller; False for everyone else. `dry_run`
+        records the mode the run really runs in; payload and messages go with the move."""
         ...
 
     def append_event(
-        self, run_id: int, type: str, *, actor: str, payload: Mapping[str, Any] | None = None
+        self,
+        run_id: int,
+        type: str,
+        *,
+        actor: str,
+        payload: Mapping[str, Any] | None = None,
+        messages: Sequence[OutgoingMessage] = (),
     ) -> RunEvent:
-        """Append one event to the run's log (events are never changed or removed)."""
+        """Append one event to the run's log (events are never changed or removed), with
+        `messages` queued in the outbox in the same transaction."""
         ...
 
     def events(self, run_id: int, *, after_seq: int = 0) -> list[RunEvent]:
@@ -177,6 +193,10 @@ class Outbox(Protocol):
         """Queue messages (in their own transaction); their ids in order."""
         ...
 
+    def record_sent(self, message: OutgoingMessage, *, remote_id: str) -> int:
+        """Record a message its sender already delivered (it threads later ones)."""
+        ...
+
     def due(self, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
         """Undelivered messages whose next attempt is due, the oldest of each channel
         first; a channel whose head is waiting blocks its later messages."""
@@ -210,6 +230,11 @@ class Workers(Protocol):
     def is_alive(self, worker: WorkerRef, run_id: int) -> bool | None:
         """True while that process still runs this run's worker; None when it cannot be
         told from here (another host)."""
+        ...
+
+    def release(self, worker: WorkerRef, run_id: int) -> None:
+        """Stop supervising a worker: it interrupts its own run with rollbacks and ends
+        it `interrupted`, as when its supervisor dies (a no-op for another host's)."""
         ...
 
     def halt(self, worker: WorkerRef, run_id: int) -> bool:
@@ -264,6 +289,10 @@ class MetricsSink(Protocol):
 
     def skipped(self, reason_code: str) -> None:
         """Count an occurrence recorded as skipped (a small fixed set of reason codes)."""
+        ...
+
+    def killed(self, count: int, *, dry_run: bool) -> None:
+        """Count pods a monkey kill terminated (or would have, in a dry run)."""
         ...
 
     def job_fired(self, lag_seconds: float) -> None:

@@ -60,6 +60,8 @@ class NewRun:
     seed: int | None = None
     requester: str | None = None
     runbook_digest: str | None = None
+    # The run this one replaces when someone postponed it: re-planning keeps it.
+    postponed_from: int | None = None
 
 
 @dataclass(frozen=True)

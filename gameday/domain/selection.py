@@ -1,6 +1,6 @@
 """Which pods a monkey may kill, and which it picks: candidates, exclusions, selection.
 
-Rules (the safety rules of DESIGN.md, applied in this order so each excluded pod gets the
+Rules (the safety rules of docs/safety.md, applied in this order so each excluded pod gets the
 first reason that applies):
 1. never a pod in a protected namespace, whatever the spec says;
 2. only pods in the schedule's namespaces;

@@ -26,6 +26,7 @@ from pydantic import (
 
 from gameday.domain.durations import format_duration, parse_duration
 from gameday.domain.kill_mode import KillMode, parse_kill_mode
+from gameday.domain.protection import PROTECTED_NAMESPACES as PROTECTED_NAMESPACES
 from gameday.domain.spec_values import (
     check_channel,
     check_cron,
@@ -39,7 +40,6 @@ from gameday.domain.spec_values import (
 from gameday.domain.windows import Window
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PROTECTED_NAMESPACES: frozenset[str] = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]+")
 _SLACK_GROUP = re.compile(r"S[A-Z0-9]+")

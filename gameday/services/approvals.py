@@ -112,9 +112,16 @@ class ApprovalService:
         return run
 
     def request_run(self, new: NewRun, *, actor: str) -> Run:
-        """Create an ad-hoc run and announce it (it goes through approval like any other)."""
+        """Create an ad-hoc run and announce it: it goes through approval like any other,
+        and a run whose policy asks for none is approved at once (the service starts
+        approved ad-hoc runs straight away)."""
         run = self._runs.create(new, actor=actor, reason="requested")
-        return self.announce(run.id, actor=actor)
+        announced = self.announce(run.id, actor=actor)
+        if announced.state is RunState.ANNOUNCED:
+            return self._runs.transition(
+                run.id, RunState.APPROVED, actor=actor, reason="no approval needed"
+            )
+        return announced
 
     # -- deciding --------------------------------------------------------------------------
     def decide(
@@ -210,6 +217,7 @@ class ApprovalService:
                 seed=run.seed,
                 requester=run.requester,
                 runbook_digest=run.runbook_digest,
+                postponed_from=run.id,
             ),
             actor=actor,
             reason=f"postponed from run #{run.id}",

@@ -1,6 +1,6 @@
 """What an announcement needs to know about a run, looked up in the catalog.
 
-Rules (DESIGN "Specs" and "Conventions"):
+Rules (docs/specs.md):
 - a GameDay takes its approval policy and channel from its schedule, else from its
   runbook's `gameday` extension, else the service defaults (no approval, default channel);
 - an ad-hoc run (no schedule) takes them from its runbook's extension, else the defaults;
@@ -11,6 +11,7 @@ Rules (DESIGN "Specs" and "Conventions"):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from gameday.domain.approval import ApprovalPolicy
 from gameday.domain.errors import NotFound
@@ -37,14 +38,25 @@ class CatalogBriefs:
     """A BriefSource over the current catalog (asked each time, so reloads are seen)."""
 
     def __init__(
-        self, catalog: Callable[[], Catalog], *, default_channel: str, timezone: str = "UTC"
+        self,
+        catalog: Callable[[], Catalog],
+        *,
+        default_channel: str,
+        timezone: str = "UTC",
+        live: bool = True,
     ) -> None:
         self._catalog = catalog
         self._channel = default_channel
         self._timezone = timezone
+        self._live = live
 
     def __call__(self, run: Run) -> Briefing:
-        """The brief and channel of a run; unknown schedules fall back to the defaults."""
+        """The brief and channel of a run; unknown schedules fall back to the defaults.
+
+        Rules: the run is shown in the mode it would run in if it started now (dry when
+        this service is not live, whatever was planned: the safer mode wins)."""
+        if not self._live and not run.dry_run:
+            run = replace(run, dry_run=True)
         catalog = self._catalog()
         spec: MonkeySpec | GamedaySpec | None = None
         if run.schedule:

@@ -14,6 +14,8 @@ from pathlib import PurePath, PurePosixPath
 
 from gameday.domain.errors import InvalidInput, NotFound
 from gameday.domain.ports import RunbookChecker, SpecSource
+from gameday.domain.protection import PROTECTED_NAMESPACES
+from gameday.domain.runbook_namespaces import protected_namespace_uses
 from gameday.domain.spec_files import SpecError
 from gameday.domain.spec_parse import (
     ParsedRunbook,
@@ -24,13 +26,7 @@ from gameday.domain.spec_parse import (
     parse_schedules,
 )
 from gameday.domain.spec_values import did_you_mean, localize
-from gameday.domain.specs import (
-    PROTECTED_NAMESPACES,
-    GamedaySpec,
-    MonkeySpec,
-    Runbook,
-    WindowSpec,
-)
+from gameday.domain.specs import GamedaySpec, MonkeySpec, Runbook, WindowSpec
 from gameday.domain.windows import Window
 
 __all__ = ["Catalog", "CatalogLoad", "SpecError", "build_catalog"]
@@ -157,6 +153,14 @@ class _Loader:
         self.warnings.append(SpecError(parsed.path, mark.line, mark.col, message, "warning"))
 
 
+def _check_namespaces(loader: _Loader, parsed: ParsedRunbook, protected: frozenset[str]) -> bool:
+    """A protected namespace named literally is an error: the run could only be refused."""
+    uses = protected_namespace_uses(parsed.runbook.experiment, protected)
+    for where, message in uses:
+        loader.errors.append(error_at(parsed.runbook.path, parsed.doc.mark(where), message))
+    return not uses
+
+
 def _check_runbook(loader: _Loader, parsed: ParsedRunbook, checker: RunbookChecker) -> bool:
     try:
         problems = checker.problems(parsed.runbook.experiment)
@@ -207,12 +211,19 @@ def _resolve_gameday(loader: _Loader, parsed: ParsedSpec, spec: GamedaySpec) -> 
     return spec.model_copy(update={"timezone": zone, "at": at})
 
 
-def build_catalog(source: SpecSource, checker: RunbookChecker | None = None) -> CatalogLoad:
+def build_catalog(
+    source: SpecSource,
+    checker: RunbookChecker | None = None,
+    protected: frozenset[str] = PROTECTED_NAMESPACES,
+) -> CatalogLoad:
     """Read, parse and cross-check every spec of a home; all problems in one pass.
 
     Rules: a file that cannot be read or parsed yields errors and nothing else; a spec with
     an error (its own or a broken reference) stays out of the catalog; a protected namespace
-    in a monkey's targets is a warning (its pods are filtered out when selecting).
+    in a monkey's targets is a warning (its pods are filtered out when selecting); a runbook
+    naming a protected namespace in an activity's or control's arguments is an error (the
+    request guard would refuse it). `protected` is the domain's set unless the service adds
+    its own namespace.
     """
     loader = _Loader()
     for file in source.runbook_files():
@@ -224,7 +235,12 @@ def build_catalog(source: SpecSource, checker: RunbookChecker | None = None) -> 
         loader.errors.extend(errors)
         if parsed_runbook is None or errors:
             loader.broken_runbooks.add(file.path)
-        elif checker is None or _check_runbook(loader, parsed_runbook, checker):
+            continue
+        # Both checks run so one pass reports every problem of the file.
+        clean = _check_namespaces(loader, parsed_runbook, protected)
+        if checker is not None:
+            clean = _check_runbook(loader, parsed_runbook, checker) and clean
+        if clean:
             loader.add_runbook(parsed_runbook)
         else:
             loader.broken_runbooks.add(file.path)
@@ -247,7 +263,7 @@ def build_catalog(source: SpecSource, checker: RunbookChecker | None = None) -> 
         spec = parsed.spec
         if isinstance(spec, MonkeySpec):
             for i, ns in enumerate(spec.targets.namespaces):
-                if ns in PROTECTED_NAMESPACES:
+                if ns in protected:
                     loader.warn(
                         parsed,
                         ("targets", "namespaces", i),

@@ -187,11 +187,17 @@ class ChatOps:
         )
         return self._approvals.request_run(new, actor=actor)
 
-    def halt(self, *, actor: str, reason: str | None, run_id: int | None = None) -> None:
-        """Engage the kill switch (always allowed) and say so in the default channel.
+    def halt_from_tool(self, actor: str, reason: str | None) -> str:
+        """Engage the kill switch for a tool (POST /halt); a line saying what happened."""
+        return self.halt(actor=actor, reason=reason)
 
-        Stopping running runs is the execution supervisor's job (it watches the switch);
-        a Halt pressed on a run is recorded on that run as a "halt_pressed" event.
+    def halt(self, *, actor: str, reason: str | None, run_id: int | None = None) -> str:
+        """Engage the kill switch (always allowed) and say so in the default channel;
+        a line saying what happened.
+
+        Running runs are halted by whoever supervises them (every run flow watches the
+        switch, on every replica); a Halt pressed on a run is also recorded on that run as
+        a "halt_pressed" event.
         """
         why = reason or (f"halt pressed on run #{run_id}" if run_id else None)
         change = control.halt(self._control, actor=actor, reason=why)
@@ -207,6 +213,11 @@ class ChatOps:
             note = thread_note("pressed Halt", actor=actor, user_text=shown)
             messages.append(note.outgoing(channel, run_id=run_id, kind="thread"))
         self._outbox.enqueue(messages)
+        state = "engaged" if change.changed else "already engaged"
+        return (
+            f"kill switch {state} ({shown}): nothing new starts, running runs halt "
+            "with their rollbacks"
+        )
 
     def resume(self, *, actor: str) -> bool:
         """Release the kill switch; False when it was not engaged."""

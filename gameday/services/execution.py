@@ -24,8 +24,13 @@ HARD_STOP_GRACE = timedelta(seconds=3)
 STOP_GRACE = timedelta(seconds=30)
 WATCH_TICK = timedelta(milliseconds=100)
 
-# The messages telling a run's channel how it ended: (run, outcome) -> messages.
-EndMessages = Callable[[Run, str], Sequence[OutgoingMessage]]
+# The messages telling a run's channel how it ended: (run, outcome, reason) -> messages.
+EndMessages = Callable[[Run, str, str], Sequence[OutgoingMessage]]
+
+# Payload key of an ad-hoc run's approval naming who carries it out: the requester's own
+# process (`gameday run`), so a service does not start it as well.
+CARRIER = "carrier"
+CARRIED_BY_REQUESTER = "requester"
 
 
 class KillSwitchEngaged(GamedayError):
@@ -95,8 +100,13 @@ def request_adhoc_run(
         reason="ad-hoc run",
     )
     why_approved = "a dry run touches nothing" if dry_run else "the runbook asks for no approval"
+    # The requester's own process carries this run out; a service must not start it.
     return runs.transition(
-        run.id, RunState.APPROVED, actor=requester, reason=f"no approval needed: {why_approved}"
+        run.id,
+        RunState.APPROVED,
+        actor=requester,
+        reason=f"no approval needed: {why_approved}",
+        payload={CARRIER: CARRIED_BY_REQUESTER},
     )
 
 
@@ -112,23 +122,34 @@ def start_run(
     *,
     actor: str,
     options: Mapping[str, Any] | None = None,
+    dry_run: bool | None = None,
+    record: Mapping[str, Any] | None = None,
+    messages: Sequence[OutgoingMessage] = (),
+    end_messages: EndMessages | None = None,
 ) -> WorkerRef:
     """Claim an approved run (approved -> running, once) and launch its worker.
 
-    Rules: `options` (configuration overrides such as `--var`) are recorded before the
-    worker starts, so it and any later recovery read the same values; the worker's pid
-    and host are recorded as soon as it is launched; a worker that cannot be launched
-    leaves the run `failed` with the reason.
+    Rules: the claim records the mode the run really runs in (`dry_run`), the start
+    `record` (why that mode, the brief its messages use) and queues `messages`, all in
+    one transaction; `options` (configuration overrides such as `--var`) are recorded
+    before the worker starts, so it and any later recovery read the same values; the
+    worker's pid and host are recorded as soon as it is launched; a worker that cannot be
+    launched leaves the run `failed` with the reason (and its end messages).
     """
-    if not runs.claim(run_id, actor=actor):
+    if not runs.claim(run_id, actor=actor, dry_run=dry_run, payload=record, messages=messages):
         state = runs.get(run_id).state
         raise IllegalTransition(f"run {run_id} cannot start: it is {state.value}, not approved")
     runs.append_event(run_id, ex.RUN_OPTIONS, actor=actor, payload=dict(options or {}))
     try:
         worker = workers.launch(run_id)
     except OSError as exc:
-        runs.transition(
-            run_id, RunState.FAILED, actor=actor, reason=f"the worker could not start: {exc}"
+        end_run(
+            runs,
+            run_id,
+            RunState.FAILED,
+            actor=actor,
+            reason=f"the worker could not start: {exc}",
+            end_messages=end_messages,
         )
         raise
     runs.append_event(
@@ -148,6 +169,7 @@ def watch_run(
     stop_grace: timedelta = STOP_GRACE,
     control: ControlState | None = None,
     on_event: Callable[[RunEvent], None] = lambda _event: None,
+    end_messages: EndMessages | None = None,
 ) -> Run:
     """Follow a running run until its worker exits; return the run as it ended.
 
@@ -157,7 +179,8 @@ def watch_run(
     is hard-stopped (SIGTERM, then SIGKILL). A worker that exits without recording an end
     leaves the run `aborted` (it was halted or timed out) or `failed`, with the reason.
     With `control`, the kill switch is watched too: once engaged, the run is halted (as
-    `halt_run` does) unless a halt was already asked for.
+    `halt_run` does) unless a halt was already asked for. A run this watch has to end
+    itself tells its channel with `end_messages`.
     """
     deadline = clock.now() + timeout
     seen = 0
@@ -177,7 +200,7 @@ def watch_run(
         alive = worker is not None and workers.is_alive(worker, run_id) is not False
         if not alive:
             if not is_final(run.state):
-                run = settle_dead_worker(runs, run_id, actor=actor)
+                run = settle_dead_worker(runs, run_id, actor=actor, end_messages=end_messages)
                 drain()
             return run
         assert worker is not None
@@ -211,7 +234,9 @@ def watch_run(
         workers.wait_gone([(worker, run_id)], WATCH_TICK)
 
 
-def settle_dead_worker(runs: RunRepository, run_id: int, *, actor: str) -> Run:
+def settle_dead_worker(
+    runs: RunRepository, run_id: int, *, actor: str, end_messages: EndMessages | None = None
+) -> Run:
     """Record the end of a run whose worker exited without moving it to a final state."""
     run = runs.get(run_id)
     if run.state is not RunState.RUNNING:
@@ -224,7 +249,7 @@ def settle_dead_worker(runs: RunRepository, run_id: int, *, actor: str) -> Run:
         if stopped
         else "the worker exited without recording the end of the run"
     )
-    return _transition_if_running(runs, run_id, to, actor=actor, reason=reason)
+    return end_run(runs, run_id, to, actor=actor, reason=reason, end_messages=end_messages)
 
 
 def halt_run(runs: RunRepository, workers: Workers, run_id: int, *, actor: str, reason: str) -> str:
@@ -269,6 +294,7 @@ def halt_running(
     actor: str,
     reason: str,
     wait: timedelta = ex.DEFAULT_HALT_WAIT,
+    end_messages: EndMessages | None = None,
 ) -> list[HaltResult]:
     """Stop every running run (the kill switch's halt); see `halt_run` for each run.
 
@@ -292,7 +318,11 @@ def halt_running(
     for run_id, action in actions.items():
         worker = ex.worker_of(runs.events(run_id))
         alive = worker is not None and workers.is_alive(worker, run_id) is not False
-        run = runs.get(run_id) if alive else settle_dead_worker(runs, run_id, actor=actor)
+        run = (
+            runs.get(run_id)
+            if alive
+            else settle_dead_worker(runs, run_id, actor=actor, end_messages=end_messages)
+        )
         results.append(HaltResult(run_id=run_id, action=action, state=run.state))
     return results
 
@@ -392,15 +422,15 @@ def end_run(
 ) -> Run:
     """Move a running run to its final state `to`; return the run as it then stands.
 
-    Rules: a run that ends `interrupted` (nobody chose to stop it: a process died) tells
-    its channel, with `end_messages` queued in the same transaction as the move. Another
-    process (the worker finishing late, a second supervisor, recovery) may have ended the
-    run first: then its state stands and this one is dropped, messages included.
+    Rules: the run's channel is told how it ended, with `end_messages` queued in the same
+    transaction as the move. Another process (the worker finishing late, a second
+    supervisor, recovery) may have ended the run first: then its state stands and this one
+    is dropped, messages included.
     """
     messages: Sequence[OutgoingMessage] = ()
-    if to is RunState.INTERRUPTED and end_messages is not None:
+    if end_messages is not None:
         try:
-            messages = end_messages(runs.get(run_id), to.value)
+            messages = end_messages(runs.get(run_id), to.value, reason)
         except GamedayError:
             messages = ()  # the run's end is recorded even when its channel is unknown
     try:
@@ -409,9 +439,3 @@ def end_run(
         )
     except (IllegalTransition, NotFound):
         return runs.get(run_id)
-
-
-def _transition_if_running(
-    runs: RunRepository, run_id: int, to: RunState, *, actor: str, reason: str
-) -> Run:
-    return end_run(runs, run_id, to, actor=actor, reason=reason)

@@ -1,7 +1,7 @@
 """What the scheduler decides without touching anything: which jobs should exist for the
 runs in the database, and whether a run may start at the moment its job fires.
 
-Every safety rule of DESIGN.md that can be checked before a run starts is re-checked here at
+Every safety rule (docs/safety.md) that can be checked before a run starts is re-checked here at
 fire time, not only at planning time: a plan made hours ago knows nothing of a kill switch
 engaged a minute ago.
 """

@@ -40,10 +40,12 @@ from gameday.domain.ports import (
     RunRepository,
     VetoGate,
 )
-from gameday.domain.runs import NewRun, Run, RunKind, RunState
+from gameday.domain.run_mode import RunMode, decide_mode
+from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunKind, RunState
 from gameday.domain.selection import Selection, TargetPolicy, select
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window, is_open, next_open
+from gameday.services.execution import EndMessages
 from gameday.services.heads_up import HEADS_UP_SLACK, announced_at, undelivered_reason
 from gameday.services.targets import TargetReport, discover_targets, target_policy
 
@@ -115,6 +117,7 @@ class MonkeyService:
         live: bool = False,
         default_channel: str = "#gameday",
         seeds: random.Random | None = None,
+        end_messages: EndMessages | None = None,
     ) -> None:
         self._cluster = cluster
         self._runs = runs
@@ -129,6 +132,8 @@ class MonkeyService:
         self.live = live
         self._default_channel = default_channel
         self._seeds = seeds or random.Random()
+        # Tells a planned kill's thread how it ended; None: the caller reports (the CLI).
+        self._end_messages = end_messages
 
     # -- discovery ---------------------------------------------------------------------
     def policy(self, spec: MonkeySpec) -> TargetPolicy:
@@ -163,9 +168,19 @@ class MonkeyService:
             f"next open: {when}"
         )
 
+    def _told(self, run: Run, state: RunState, reason: str) -> Sequence[OutgoingMessage]:
+        if self._end_messages is None:
+            return ()
+        return self._end_messages(run, state.value, reason)
+
     def _skip(self, run: Run, reason: str, **payload: Any) -> KillReport:
         skipped = self._runs.transition(
-            run.id, RunState.SKIPPED, actor=ACTOR, reason=reason, payload=payload or None
+            run.id,
+            RunState.SKIPPED,
+            actor=ACTOR,
+            reason=reason,
+            payload=payload or None,
+            messages=self._told(run, RunState.SKIPPED, reason),
         )
         return KillReport(skipped, "skipped", reason)
 
@@ -198,18 +213,25 @@ class MonkeyService:
                 f"({run.state.value})"
             )
         wait = spec.heads_up if heads_up is None else heads_up
+        mode = decide_mode(planned_dry_run=not self.live, service_live=self.live)
         return self._cycle(
             spec,
             window,
             run,
             seed,
             wait,
-            lambda selection: self._announce(spec, window, run, selection, wait),
+            lambda selection: self._announce(spec, window, run, selection, wait, mode),
+            mode,
         )
 
-    def kill_run(self, run: Run, spec: MonkeySpec, window: Window) -> KillReport:
+    def kill_run(
+        self, run: Run, spec: MonkeySpec, window: Window, mode: RunMode | None = None
+    ) -> KillReport:
         """Carry out a kill the scheduler planned, announced and approved; see the module
-        docstring for the rules. IllegalTransition when the run is no longer approved."""
+        docstring for the rules. IllegalTransition when the run is no longer approved.
+
+        Rules: live only when the run was planned live and this service is live (`mode`,
+        decided by the run flow; by default the same rule here)."""
         if run.kind is not RunKind.MONKEY or run.schedule != spec.name:
             raise InvalidInput(f"run #{run.id} is not a kill of monkey schedule {spec.name}")
         run = self._runs.get(run.id)
@@ -220,6 +242,7 @@ class MonkeyService:
         status = is_open(window, self._clock.now())
         if not status.open:
             return self._skip(run, f"window {window.name} closed at kill time ({status.reason})")
+        chosen = mode or decide_mode(planned_dry_run=run.dry_run, service_live=self.live)
         return self._cycle(
             spec,
             window,
@@ -227,6 +250,7 @@ class MonkeyService:
             self._seed_of(run),
             spec.heads_up,
             lambda selection: self._planned_veto(spec, run, selection),
+            chosen,
         )
 
     def _seed_of(self, run: Run) -> int:
@@ -242,6 +266,7 @@ class MonkeyService:
         seed: int,
         wait: timedelta,
         heads_up: HeadsUp,
+        mode: RunMode,
     ) -> KillReport:
         """Guards, discovery, selection, heads-up (or its check), guards again, kill."""
         if (why := self._guard(spec)) is not None:
@@ -273,16 +298,24 @@ class MonkeyService:
             self._runs.transition(
                 run.id, RunState.APPROVED, actor=ACTOR, reason="heads-up passed without a veto"
             )
-        if not self._runs.claim(run.id, actor=ACTOR):
+        record = {"dry_run": mode.dry_run, "mode": mode.reason}
+        if not self._runs.claim(run.id, actor=ACTOR, dry_run=mode.dry_run, payload=record):
             raise GamedayError(f"run #{run.id} was started by another process")
-        return self._terminate(spec, run, selection, wait)
+        run = self._runs.get(run.id)
+        return self._terminate(spec, run, selection, wait, live=not mode.dry_run)
 
     def _announce(
-        self, spec: MonkeySpec, window: Window, run: Run, selection: Selection, wait: timedelta
+        self,
+        spec: MonkeySpec,
+        window: Window,
+        run: Run,
+        selection: Selection,
+        wait: timedelta,
+        run_mode: RunMode,
     ) -> KillReport | None:
         picks = ", ".join(f"{p.ref} ({p.workload})" for p in selection.picks)
         verb = "evict" if spec.method == "evict" else "delete"
-        mode = "live" if self.live else "dry run: nothing will be terminated"
+        mode = "live" if not run_mode.dry_run else "dry run: nothing will be terminated"
         summary = f"Will {verb} {len(selection.picks)} pod(s): {picks} ({mode})."
         brief = RunBrief(
             run=run,
@@ -357,19 +390,26 @@ class MonkeyService:
             actor=vetoer,
             payload={"vetoer": vetoer, "picks": len(selection.picks)},
         )
-        done = self._runs.transition(run.id, state, actor=vetoer, reason=f"vetoed by {vetoer}")
+        reason = f"vetoed by {vetoer}"
+        done = self._runs.transition(
+            run.id,
+            state,
+            actor=vetoer,
+            reason=reason,
+            messages=self._told(run, state, reason),
+        )
         return KillReport(
             done, "vetoed", f"vetoed by {vetoer}", selection, heads_up=wait, vetoed_by=vetoer
         )
 
     def _terminate(
-        self, spec: MonkeySpec, run: Run, selection: Selection, wait: timedelta
+        self, spec: MonkeySpec, run: Run, selection: Selection, wait: timedelta, *, live: bool
     ) -> KillReport:
         killed: list[dict[str, Any]] = []
         skipped: list[dict[str, Any]] = []
         for pod in selection.picks:
             facts = {**pod.describe(self._clock.now()), "method": spec.method}
-            if not self.live:
+            if not live:
                 facts["dry_run"] = True
                 self._runs.append_event(run.id, "kill", actor=ACTOR, payload=facts)
                 killed.append(facts)
@@ -396,7 +436,7 @@ class MonkeyService:
                 facts.update({"reason": result.reason, "detail": result.detail})
                 self._runs.append_event(run.id, "kill_skipped", actor=ACTOR, payload=facts)
                 skipped.append(facts)
-        summary = f"{len(killed)} pod(s) {'killed' if self.live else 'would be killed'}"
+        summary = f"{len(killed)} pod(s) {'killed' if live else 'would be killed'}"
         if skipped:
             summary += f", {len(skipped)} skipped"
         return self._finish(run, selection, killed, skipped, wait, RunState.COMPLETED, summary)
@@ -416,7 +456,8 @@ class MonkeyService:
             state,
             actor=ACTOR,
             reason=reason,
-            payload={"killed": len(killed), "skipped": len(skipped), "dry_run": not self.live},
+            payload={"killed": len(killed), "skipped": len(skipped), "dry_run": run.dry_run},
+            messages=self._told(run, state, reason),
         )
         outcome = {RunState.COMPLETED: "completed", RunState.ABORTED: "aborted"}.get(
             state, "failed"

@@ -1,17 +1,35 @@
-"""Telling the channel what a run does: started (Halt button), each event, the outcome.
+"""What the channel is told while a run runs: its start (Halt button), notable events in
+its thread, and its outcome on the announcement.
 
-Everything goes to the run's announcement: its thread for events, an edit of the message
-itself when the run starts (Halt appears) and when it ends (buttons go, outcome shown).
-Callers that change the run's state pass `messages_for_*` into the same transition;
-`post_*` methods queue on their own for events that are not state changes.
+Rules:
+- this module only builds messages; whoever changes the run's state queues them in the
+  same transaction (the run flow at the start, the worker or recovery at the end);
+- the start turns the announcement into a running message with Halt and says in the
+  thread whether the run is live or dry, and why;
+- a run's messages are addressed from its start record (`RecordedBriefs`): the worker and
+  recovery tell the channel the run started in without reading the specs again;
+- any text a person or a runbook wrote (reasons, probe names, errors) is inert.
 """
 
 from __future__ import annotations
 
-from gameday.domain.messages import decided_message, running_message, thread_note
-from gameday.domain.ports import Outbox
-from gameday.domain.runs import OutgoingMessage, Run
-from gameday.services.approvals import BriefSource
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from gameday.domain import execution as ex
+from gameday.domain.durations import format_duration
+from gameday.domain.messages import (
+    RunBrief,
+    brief_from_snapshot,
+    decided_message,
+    running_message,
+    thread_note,
+)
+from gameday.domain.ports import RunRepository
+from gameday.domain.run_mode import RunMode
+from gameday.domain.runs import OutgoingMessage, Run, RunEvent
+from gameday.services.approvals import Briefing, BriefSource
 
 OUTCOME_ICONS = {
     "completed": ":white_check_mark:",
@@ -22,50 +40,194 @@ OUTCOME_ICONS = {
     "skipped": ":fast_forward:",
 }
 
+# A thread line for each notable event: (our own mrkdwn line, the user text shown under it).
+_EventLine = Callable[[RunEvent], tuple[str, str | None] | None]
+
+
+def _halt_line(event: RunEvent) -> tuple[str, str | None]:
+    hard = " again: hard stop" if event.payload.get("hard") else ": the rollbacks will play"
+    return f":octagonal_sign: asked to halt{hard}", _text(event.payload.get("reason"))
+
+
+def _timed_out_line(event: RunEvent) -> tuple[str, str | None]:
+    seconds = event.payload.get("timeout_seconds")
+    limit = "" if not isinstance(seconds, int | float) else f" of {_duration(seconds)}"
+    return f":hourglass: time limit{limit} reached: halting, the rollbacks will play", None
+
+
+def _deviated_line(event: RunEvent) -> tuple[str, str | None]:
+    probes = [str(p) for p in event.payload.get("probes") or []]
+    return (
+        ":warning: deviated: the steady state was not met after the method",
+        f"probes outside tolerance: {', '.join(probes)}" if probes else None,
+    )
+
+
+def _rollbacks_line(event: RunEvent) -> tuple[str, str | None] | None:
+    statuses = [str(s) for s in event.payload.get("statuses") or []]
+    if not statuses:
+        return None
+    counts = {s: statuses.count(s) for s in dict.fromkeys(statuses)}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return f":leftwards_arrow_with_hook: rollbacks played: {summary}", None
+
+
+_LINES: Mapping[str, _EventLine] = {
+    ex.HALT_REQUESTED: _halt_line,
+    ex.TIMED_OUT: _timed_out_line,
+    ex.HARD_STOPPED: lambda e: (":no_entry: hard stop: the worker was terminated", None),
+    ex.DEVIATED: _deviated_line,
+    ex.STEADY_STATE_NOT_MET: lambda e: (
+        ":information_source: the steady state was not met before the method, "
+        "so the method did not run",
+        None,
+    ),
+    ex.ROLLBACK_FINISHED: _rollbacks_line,
+    ex.REQUEST_REFUSED: lambda e: (
+        ":shield: refused a Kubernetes request; the run stops and rolls back",
+        _text(e.payload.get("reason")),
+    ),
+    ex.SUPERVISOR_LOST: lambda e: (
+        ":zap: the service supervising this run died: interrupting it with its rollbacks",
+        None,
+    ),
+    ex.WATCH_FAILED: lambda e: (
+        ":zap: the service could no longer watch this run: interrupting it with its rollbacks",
+        _text(e.payload.get("error")),
+    ),
+}
+
+# Events written by gameday itself name no one; a person (or a CLI user) is named.
+_SERVICE_ACTORS = ("worker", "gameday", "scheduler")
+
 
 class RunUpdates:
-    """Builds and queues the Slack side of a run's life after its approval."""
+    """Builds the Slack side of a run's life after its approval."""
 
-    def __init__(self, outbox: Outbox, briefing: BriefSource) -> None:
-        self._outbox = outbox
+    def __init__(self, briefing: BriefSource) -> None:
         self._briefing = briefing
 
-    def messages_for_start(self, run: Run) -> list[OutgoingMessage]:
-        """The announcement turns into a running message with Halt; the thread says so."""
+    def briefing(self, run: Run) -> Briefing:
+        """The brief and channel the run's messages use."""
+        return self._briefing(run)
+
+    def messages_for_start(self, run: Run, mode: RunMode | None = None) -> list[OutgoingMessage]:
+        """The announcement turns into a running message with Halt; the thread says the
+        run started, live or dry and why."""
         info = self._briefing(run)
+        line = ":arrow_forward: started"
+        if mode is not None:
+            line += f" ({mode.label})"
         return [
             running_message(info.brief).outgoing(info.channel, run_id=run.id, kind="update"),
-            thread_note(":arrow_forward: started").outgoing(
+            thread_note(line, user_text=mode.reason if mode else None).outgoing(
                 info.channel, run_id=run.id, kind="thread"
             ),
         ]
 
-    def messages_for_end(
-        self, run: Run, outcome: str, *, journal_hint: str | None = None
+    def messages_for_event(self, run: Run, event: RunEvent) -> list[OutgoingMessage]:
+        """A thread reply for a notable event (halt, time limit, deviation, rollbacks,
+        refused request, lost supervisor); nothing for the others."""
+        describe = _LINES.get(event.type)
+        line = describe(event) if describe is not None else None
+        if line is None:
+            return []
+        text, detail = line
+        actor = None if event.actor.startswith(_SERVICE_ACTORS) else event.actor
+        info = self._briefing(run)
+        note = thread_note(text, actor=actor, user_text=detail)
+        return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
+
+    def messages_for_note(
+        self, run: Run, text: str, *, detail: str | None = None
     ) -> list[OutgoingMessage]:
-        """The announcement shows the outcome without buttons; the thread gets a summary."""
+        """A reply in the run's thread: our own `text`, and `detail` shown as plain text."""
+        info = self._briefing(run)
+        note = thread_note(text, user_text=detail)
+        return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
+
+    def messages_for_end(
+        self,
+        run: Run,
+        outcome: str,
+        *,
+        reason: str | None = None,
+        journal_hint: str | None = None,
+    ) -> list[OutgoingMessage]:
+        """The announcement shows the outcome without buttons; the thread gets a summary
+        with the reason the run ended as it did."""
         info = self._briefing(run)
         icon = OUTCOME_ICONS.get(outcome, ":information_source:")
         line = f"{icon} finished: *{outcome}*"
-        if journal_hint:
-            line += f" (journal: `{journal_hint}`)" if "`" not in journal_hint else ""
+        if journal_hint and "`" not in journal_hint:
+            line += f" (journal: `{journal_hint}`)"
+        if run.dry_run:
+            line += ", dry run: nothing was changed"
         return [
             decided_message(info.brief, outcome).outgoing(
                 info.channel, run_id=run.id, kind="update"
             ),
-            thread_note(line).outgoing(info.channel, run_id=run.id, kind="thread"),
+            thread_note(line, user_text=reason).outgoing(
+                info.channel, run_id=run.id, kind="thread"
+            ),
         ]
 
-    def post_start(self, run: Run) -> None:
-        """Queue the start messages on their own (when the start was a claim)."""
-        self._outbox.enqueue(self.messages_for_start(run))
+    def end_messages(self, run: Run, outcome: str, reason: str) -> list[OutgoingMessage]:
+        """`messages_for_end` in the shape of `execution.EndMessages`."""
+        return self.messages_for_end(run, outcome, reason=reason)
 
-    def post_event(self, run: Run, text: str, *, detail: str | None = None) -> None:
-        """A reply in the run's thread: our own `text`, and `detail` shown as plain text."""
-        info = self._briefing(run)
-        note = thread_note(text, user_text=detail)
-        self._outbox.enqueue([note.outgoing(info.channel, run_id=run.id, kind="thread")])
 
-    def post_end(self, run: Run, outcome: str, *, journal_hint: str | None = None) -> None:
-        """Queue the end messages on their own."""
-        self._outbox.enqueue(self.messages_for_end(run, outcome, journal_hint=journal_hint))
+class RecordedBriefs:
+    """A BriefSource that reads the brief a run recorded when it started (see
+    `brief_snapshot`), else asks `fallback` (runs that have not started yet)."""
+
+    def __init__(
+        self, runs: RunRepository, *, fallback: BriefSource | None = None, default_channel: str
+    ) -> None:
+        self._runs = runs
+        self._fallback = fallback
+        self._default_channel = default_channel
+
+    def __call__(self, run: Run) -> Briefing:
+        """The recorded brief and channel of `run`."""
+        record = ex.start_record(self._runs.events(run.id))
+        snapshot = record.get("thread") if record is not None else None
+        if isinstance(snapshot, Mapping):
+            brief, channel = brief_from_snapshot(run, snapshot)
+            return Briefing(brief, channel or self._default_channel)
+        if self._fallback is not None:
+            return self._fallback(run)
+        title = run.schedule or run.runbook or f"run #{run.id}"
+        return Briefing(RunBrief(run, title), self._default_channel)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def _duration(seconds: float) -> str:
+    return format_duration(timedelta(seconds=seconds))
+
+
+class RecordedChannel:
+    """How a process other than the run's starter (its worker) tells the run's channel:
+    through the brief the start recorded, and only when the start recorded a channel
+    (a run from a command line without Slack tells nobody)."""
+
+    def __init__(self, runs: RunRepository, *, default_channel: str) -> None:
+        self._runs = runs
+        self._updates = RunUpdates(RecordedBriefs(runs, default_channel=default_channel))
+
+    def _told(self, run: Run) -> bool:
+        record = ex.start_record(self._runs.events(run.id))
+        return record is not None and bool(record.get("thread"))
+
+    def end_messages(self, run: Run, outcome: str, reason: str) -> list[OutgoingMessage]:
+        """The outcome messages (see RunUpdates.messages_for_end)."""
+        return self._updates.end_messages(run, outcome, reason) if self._told(run) else []
+
+    def event_messages(self, run: Run, event: RunEvent) -> list[OutgoingMessage]:
+        """A thread line for a notable event (see RunUpdates.messages_for_event)."""
+        if event.type not in _LINES or not self._told(run):
+            return []
+        return self._updates.messages_for_event(run, event)

@@ -26,8 +26,9 @@ from gameday.domain.ports import (
     RunRepository,
     RunStarter,
 )
-from gameday.domain.runs import NewRun, Run, RunKind, RunState
+from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunEvent, RunKind, RunState
 from gameday.services.announcements import Announcer, Approvals, plain_announcement
+from gameday.services.execution import CARRIED_BY_REQUESTER, CARRIER, EndMessages
 from gameday.services.fire_guards import (
     DEFAULT_TOLERANCE,
     WAITING_STATES,
@@ -78,6 +79,7 @@ class Scheduler:
         announcer: Announcer = plain_announcement,
         approvals: Approvals | None = None,
         actor: str = ACTOR,
+        end_messages: EndMessages | None = None,
     ) -> None:
         self._runs = runs
         self._control = control
@@ -91,6 +93,8 @@ class Scheduler:
         self._announcer = announcer
         self._approvals = approvals
         self._actor = actor
+        # Tells an announced run's channel that it will not run after all.
+        self._end_messages = end_messages
         self._rules: dict[str, ScheduleRules] = {}
         self._planning_skips: dict[tuple[str, datetime], str] = {}
         self._digests: dict[str, str | None] = {}
@@ -183,6 +187,8 @@ class Scheduler:
         if rule.kind is RunKind.MONKEY and rule.name not in replanned:
             return None
         if not planned and now < run.planned_at <= horizon_end:
+            if _postponed(self._runs.events(run.id)):
+                return None  # someone moved it here on purpose; the plan never had it
             return f"no longer in the plan of schedule {run.schedule} (its spec changed)"
         return None
 
@@ -209,6 +215,8 @@ class Scheduler:
             now = self._clock.now()
             done: list[Run] = []
             for run in self._runs.in_state(*WAITING_STATES):
+                if run.schedule is None:
+                    continue  # ad hoc: approvals expire on their own, start_adhoc starts
                 if now - run.planned_at <= self._tolerance:
                     continue
                 rules = self._rules.get(run.schedule or "") or ScheduleRules(
@@ -218,6 +226,42 @@ class Scheduler:
                 if not verdict.go and self._finish(run, verdict):
                     done.append(self._runs.get(run.id))
             return done
+
+    def start_adhoc(self) -> list[int]:
+        """Start the ad-hoc runs (requested in Slack) that are approved and waiting; the
+        ids started.
+
+        Rules: a run its requester's own process carries out (`gameday run`) is left to
+        it; the kill switch skips a run; a run approved more than the fire tolerance ago
+        is skipped (its moment passed while no leader ran: never run late); a run is
+        started at most once (the starter ignores a run it already carries).
+        """
+        with self._lock:
+            now = self._clock.now()
+            started: list[int] = []
+            for run in self._runs.in_state(RunState.APPROVED):
+                if run.schedule is not None:
+                    continue
+                approved = _approval_of(self._runs.events(run.id))
+                if approved is None or approved.payload.get(CARRIER) == CARRIED_BY_REQUESTER:
+                    continue
+                engaged, why = self._control.kill_switch()
+                if engaged:
+                    reason = f"kill switch engaged ({why or 'no reason given'})"
+                    self._skip(run, SkipCode.KILL_SWITCH, reason)
+                    continue
+                late = now - approved.at
+                if late > self._tolerance:
+                    reason = (
+                        f"approved {_ago(late)} ago, but no service was running to start it "
+                        f"(tolerance {_ago(self._tolerance)}); never run late"
+                    )
+                    self._skip(run, SkipCode.LATE, reason)
+                    continue
+                log.info("starting ad-hoc run %s", run.id, extra={"run_id": run.id})
+                self._starter.start(run)
+                started.append(run.id)
+            return started
 
     def fire(self, job_id: str) -> None:
         """A job's time has come: announce, expire or start its run, guarded."""
@@ -345,9 +389,17 @@ class Scheduler:
     ) -> bool:
         if is_final(run.state):
             return False
+        messages: Sequence[OutgoingMessage] = ()
+        if self._end_messages is not None and _was_announced(self._runs.events(run.id)):
+            messages = self._end_messages(run, state.value, reason)
         try:
             self._runs.transition(
-                run.id, state, actor=self._actor, reason=reason, payload={"code": code.value}
+                run.id,
+                state,
+                actor=self._actor,
+                reason=reason,
+                payload={"code": code.value},
+                messages=messages,
             )
         except IllegalTransition as exc:
             log.info("could not record %s: %s", state.value, exc, extra={"run_id": run.id})
@@ -367,3 +419,27 @@ class Scheduler:
         prefix = f"run-{run_id}-"
         for job_id in [j for j in self._queue.jobs() if j.startswith(prefix)]:
             self._queue.remove(job_id)
+
+
+def _approval_of(events: Sequence[RunEvent]) -> RunEvent | None:
+    """The run's latest move to `approved`."""
+    for event in reversed(events):
+        if event.type == "state_changed" and event.payload.get("to") == RunState.APPROVED.value:
+            return event
+    return None
+
+
+def _was_announced(events: Sequence[RunEvent]) -> bool:
+    """True when people were told about the run (so they are told it will not run)."""
+    told = {RunState.ANNOUNCED.value, RunState.AWAITING_APPROVAL.value}
+    return any(e.type == "state_changed" and e.payload.get("to") in told for e in events)
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
+
+
+def _postponed(events: Sequence[RunEvent]) -> bool:
+    """True for a run created by a Postpone (it replaces an occurrence of the plan)."""
+    return bool(events) and events[0].type == "created" and "postponed_from" in events[0].payload

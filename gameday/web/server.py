@@ -15,12 +15,18 @@ from waitress.server import create_server
 
 from gameday.web.app import WsgiApp
 
+MAX_BODY = 1024 * 1024  # the largest request body served (Slack's own limit)
+
 
 class HttpServer:
     """A started waitress server: its port, and `stop()`."""
 
     def __init__(self, app: WsgiApp, *, host: str, port: int, threads: int = 8) -> None:
-        self._server: Any = create_server(app, host=host, port=port, threads=threads)
+        # Nothing it serves takes more than Slack's 1 MiB: waitress refuses larger bodies
+        # itself instead of buffering them to disk first.
+        self._server: Any = create_server(
+            app, host=host, port=port, threads=threads, max_request_body_size=MAX_BODY + 4096
+        )
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="gameday-http", daemon=True)

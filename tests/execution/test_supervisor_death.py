@@ -96,9 +96,13 @@ def test_a_worker_whose_supervisor_is_killed_rolls_back_and_ends_interrupted(
     assert journal is not None
     assert journal["status"] == "interrupted"
 
-    # The channel is told, in the same transaction as the end.
+    # The channel is told, in the same transaction as the end (after the start).
     messages = SqlRunMessages(gameday.database.engine).of_run(run.id)
-    assert [m.message.kind for m in messages] == ["update", "thread"]
+    kinds = [m.message.kind for m in messages]
+    assert kinds[:2] == kinds[-2:] == ["update", "thread"]
+    assert set(kinds[2:-2]) == {"thread"}  # notable events, told as they happened
+    assert "started" in messages[1].message.text
+    assert any("supervising this run died" in m.message.text for m in messages[2:-2])
     assert "interrupted" in messages[-1].message.text
     assert {m.message.channel for m in messages} == {"#gameday"}
 
@@ -175,7 +179,10 @@ def test_a_halted_run_stays_aborted_when_its_supervisor_dies_during_the_rollback
     journal = gameday.runs.journal(run.id)
     assert journal is not None
     assert [r["status"] for r in journal["rollbacks"]] == ["succeeded", "succeeded"]
-    assert SqlRunMessages(gameday.database.engine).of_run(run.id) == []
+    # Its channel is told how it ended: aborted (by the halt), never "interrupted".
+    texts = [m.message.text for m in SqlRunMessages(gameday.database.engine).of_run(run.id)]
+    assert "finished: *aborted*" in texts[-1]
+    assert not any("*interrupted*" in t for t in texts), texts
 
 
 def test_recovery_on_start_tells_the_channel_in_the_same_transaction(
@@ -190,7 +197,7 @@ def test_recovery_on_start_tells_the_channel_in_the_same_transaction(
     gameday.workers.wait_gone([(worker, run.id)], execution.HARD_STOP_GRACE)
     told: list[tuple[int, str]] = []
 
-    def end_messages(ended: Run, outcome: str) -> list[object]:
+    def end_messages(ended: Run, outcome: str, reason: str) -> list[object]:
         from gameday.domain.runs import OutgoingMessage
 
         told.append((ended.id, outcome))

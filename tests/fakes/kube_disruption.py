@@ -1,7 +1,9 @@
-"""PodDisruptionBudget arithmetic of the eviction subresource (policy/v1), for the fake server.
+"""PodDisruptionBudget arithmetic (policy/v1) for the fake server: the eviction subresource
+and the `status` a budget is read with.
 
 The real server reads `status.disruptionsAllowed`, which the disruption controller keeps
-current; the fake computes the same number from the pods it stores at eviction time.
+current; the fake computes the same numbers from the pods it stores, at eviction time and
+whenever a budget is read (get or list), so both always agree.
 """
 
 from __future__ import annotations
@@ -67,10 +69,11 @@ def _expected(covered: Sequence[Mapping[str, Any]], scale_of: ScaleOf) -> int:
     return sum(controllers.values())
 
 
-def disruptions_allowed(
+def budget_counts(
     pdb: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], scale_of: ScaleOf
 ) -> tuple[int, int, int]:
-    """(allowed, desired healthy, currently healthy) for one budget over the namespace's pods."""
+    """(expected pods, desired healthy, currently healthy) for one budget over the pods of
+    its namespace."""
     spec = pdb.get("spec") or {}
     covered = [
         p for p in pods if selector_matches(spec.get("selector"), p["metadata"].get("labels") or {})
@@ -81,7 +84,43 @@ def disruptions_allowed(
         desired = max(0, expected - _scaled(spec["maxUnavailable"], expected))
     else:
         desired = _scaled(spec.get("minAvailable", 1), expected)
+    return expected, desired, healthy
+
+
+def disruptions_allowed(
+    pdb: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], scale_of: ScaleOf
+) -> tuple[int, int, int]:
+    """(allowed, desired healthy, currently healthy) for one budget over the namespace's pods."""
+    _, desired, healthy = budget_counts(pdb, pods, scale_of)
     return healthy - desired, desired, healthy
+
+
+def budget_status(
+    pdb: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], scale_of: ScaleOf
+) -> dict[str, Any]:
+    """The `status` the disruption controller would have written for this budget now."""
+    expected, desired, healthy = budget_counts(pdb, pods, scale_of)
+    allowed = max(0, healthy - desired)
+    meta = pdb.get("metadata") or {}
+    status: dict[str, Any] = {
+        "disruptionsAllowed": allowed,
+        "currentHealthy": healthy,
+        "desiredHealthy": desired,
+        "expectedPods": expected,
+        "conditions": [
+            {
+                "type": "DisruptionAllowed",
+                "status": "True" if allowed > 0 else "False",
+                "reason": "SufficientPods" if allowed > 0 else "InsufficientPods",
+                "message": "",
+                "lastTransitionTime": meta.get("creationTimestamp", "2026-01-01T00:00:00Z"),
+            }
+        ],
+    }
+    generation = meta.get("generation")
+    if generation is not None:
+        status["observedGeneration"] = generation
+    return status
 
 
 def eviction_refusal(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.fakes.kube_disruption import eviction_refusal
+from tests.fakes.kube_disruption import ScaleOf, budget_status, eviction_refusal
 from tests.fakes.kube_patch import apply_patch
 from tests.fakes.kube_selectors import parse_field_selector, parse_label_selector
 
@@ -143,7 +143,13 @@ class ResourceView:
     namespace: str | None
 
     def _out(self, obj: dict[str, Any]) -> dict[str, Any]:
-        return {**obj, "kind": self.kind, "apiVersion": self.api_version}
+        out = {**obj, "kind": self.kind, "apiVersion": self.api_version}
+        if self.plural == "poddisruptionbudgets":
+            # Computed at read time, as the disruption controller keeps it current.
+            namespace = obj["metadata"].get("namespace", "")
+            pods = list(self.state.items("pods", namespace))
+            out["status"] = budget_status(obj, pods, self._scale_in(namespace))
+        return out
 
     def _missing(self, name: str) -> ApiError:
         return ApiError(404, "NotFound", f'{self.plural} "{name}" not found')
@@ -187,6 +193,8 @@ class ResourceView:
         # Lists are served from a cache of encoded objects (like the API server's watch
         # cache), so a benchmark measures the client rather than this fake's JSON encoder.
         # Stored objects are never changed in place: every write goes through `put`.
+        if self.plural == "poddisruptionbudgets":
+            return compact(self._out(obj))  # its status follows the pods, not its version
         meta = obj["metadata"]
         key = (self.plural, meta.get("namespace", ""), meta["name"], meta["resourceVersion"])
         cache = self.state.encoded
@@ -257,19 +265,20 @@ class ResourceView:
             )
         return self._out(obj)
 
-    def _scale_of(self, kind: str, name: str) -> int | None:
-        plural = {"ReplicaSet": "replicasets", "StatefulSet": "statefulsets"}.get(kind)
-        owner = (
-            None if plural is None else self.state.bucket(plural, self.namespace or "").get(name)
-        )
-        replicas = None if owner is None else (owner.get("spec") or {}).get("replicas")
-        return None if replicas is None else int(replicas)
+    def _scale_in(self, namespace: str) -> ScaleOf:
+        def scale_of(kind: str, name: str) -> int | None:
+            plural = {"ReplicaSet": "replicasets", "StatefulSet": "statefulsets"}.get(kind)
+            owner = None if plural is None else self.state.bucket(plural, namespace).get(name)
+            replicas = None if owner is None else (owner.get("spec") or {}).get("replicas")
+            return None if replicas is None else int(replicas)
+
+        return scale_of
 
     def evict(self, name: str, body: Any) -> tuple[int, Any]:
         pod = self._stored(name)
         pdbs = list(self.state.items("poddisruptionbudgets", self.namespace))
         pods = list(self.state.items("pods", self.namespace))
-        refusal = eviction_refusal(pod, pdbs, pods, self._scale_of)
+        refusal = eviction_refusal(pod, pdbs, pods, self._scale_in(self.namespace or ""))
         if refusal is not None:
             raise ApiError(*refusal)
         options = body.get("deleteOptions") if isinstance(body, dict) else None

@@ -13,7 +13,7 @@ from kubernetes import client
 from gameday.adapters.db import Database
 from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.adapters.kubernetes.cluster import KubeCluster
-from gameday.adapters.slack.veto import SlackVetoGate
+from gameday.adapters.slack.veto import EventVetoGate
 from gameday.domain.clock import FixedClock
 from gameday.domain.errors import IllegalTransition
 from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunKind, RunState
@@ -50,7 +50,7 @@ def monkey(
         runs=database.runs,
         control=database.control,
         notifier=_NoNotifier(),
-        veto=SlackVetoGate(
+        veto=EventVetoGate(
             database.runs, db_clock, wait=lambda s: db_clock.advance(timedelta(seconds=s))
         ),
         clock=db_clock,

@@ -9,7 +9,7 @@ import pytest
 
 from gameday.adapters.db import Database
 from gameday.adapters.slack.runtime import SlackRuntime
-from gameday.adapters.slack.veto import SlackVetoGate
+from gameday.adapters.slack.veto import EventVetoGate
 from gameday.domain.clock import FixedClock
 from gameday.domain.runs import Decision, Run, RunState
 from tests.fakes.slack_api import FakeSlackApi
@@ -119,7 +119,7 @@ def test_anyone_may_veto_a_monkey_kill_during_its_heads_up(
     db_clock: FixedClock,
 ) -> None:
     assert monkey_run.state is RunState.ANNOUNCED
-    gate = SlackVetoGate(
+    gate = EventVetoGate(
         database.runs, db_clock, wait=lambda s: db_clock.advance(timedelta(seconds=s))
     )
     assert "no pod will be killed" in click("veto", monkey_run.id, OUTSIDER)["text"]
@@ -132,7 +132,7 @@ def test_without_a_veto_the_gate_waits_out_the_heads_up(
     monkey_run: Run, database: Database, db_clock: FixedClock
 ) -> None:
     start = db_clock.now()
-    gate = SlackVetoGate(
+    gate = EventVetoGate(
         database.runs, db_clock, wait=lambda s: db_clock.advance(timedelta(seconds=s))
     )
     assert gate.wait_for_veto(monkey_run.id, timedelta(minutes=10)) is None

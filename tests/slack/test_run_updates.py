@@ -38,10 +38,14 @@ def test_a_run_shows_halt_while_running_then_its_outcome(
     for approver in (ALICE, BOB):
         runtime.deps.approvals.decide(run.id, actor=approver, decision=Decision.APPROVE)
     updates = runtime.deps.updates
-    assert database.runs.claim(run.id, actor="test")
+    approved = database.runs.get(run.id)
+    assert database.runs.claim(run.id, actor="test", messages=updates.messages_for_start(approved))
     running = database.runs.get(run.id)
-    updates.post_start(running)
-    updates.post_event(running, "rollback started", detail="<!channel> reviews-v2 restored")
+    database.outbox.enqueue(
+        updates.messages_for_note(
+            running, "rollback started", detail="<!channel> reviews-v2 restored"
+        )
+    )
     runtime.dispatcher.dispatch_once()
     anchor = fake_slack.posted()[0]
     key = (anchor["channel"], anchor["ts"])

@@ -11,6 +11,11 @@ from tests.specs.conftest import RUNBOOK, Validated
 
 GAMEDAY = "kind: gameday\nname: g\nrunbook: runbooks/noop.yaml\n"
 MONKEY = "kind: monkey\nname: m\nwindow: office\ntargets: {namespaces: [shop]}\n"
+TERMINATE = (
+    "method:\n  - type: action\n    name: act\n    provider:\n      type: python\n"
+    "      module: chaosk8s.pod.actions\n      func: terminate_pods\n      arguments:\n"
+)
+PROTECTED = "is protected: gameday never changes it"
 BOMB = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
     f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
 )
@@ -360,6 +365,70 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
         "gameday-on-broken-runbook",
         {"runbooks/noop.yaml": "title: T\n", "schedules/g.yaml": GAMEDAY + "cron: '0 9 * * mon'\n"},
         "runbooks/noop.yaml:1:1: experiment requires a description",
+    ),
+    (
+        "runbook-protected-namespace-argument",
+        {
+            "runbooks/r.yaml": RUNBOOK.replace(
+                "method: []\n", TERMINATE + "        ns: kube-system\n"
+            )
+        },
+        "runbooks/r.yaml:20:13: method[0].provider.arguments.ns: namespace 'kube-system' "
+        f"{PROTECTED}",
+    ),
+    (
+        "runbook-protected-namespace-from-configuration",
+        {
+            "runbooks/r.yaml": RUNBOOK.replace(
+                "method: []\n", TERMINATE + "        ns: ${target}\n"
+            )
+            + "configuration:\n  target: kube-public\n"
+        },
+        "runbooks/r.yaml:20:13: method[0].provider.arguments.ns: namespace 'kube-public' "
+        f"(from configuration via '${{target}}') {PROTECTED}",
+    ),
+    (
+        "runbook-protected-namespace-in-process-probe",
+        {
+            "runbooks/r.yaml": RUNBOOK.replace(
+                '        path: "true"\n',
+                '        path: "true"\n        arguments: [get, pods, -n, kube-node-lease]\n',
+            )
+        },
+        "runbooks/r.yaml:12:36: steady-state-hypothesis.probes[0].provider.arguments[3]: "
+        f"namespace 'kube-node-lease' {PROTECTED}",
+    ),
+    (
+        "runbook-protected-namespace-in-rollback-command",
+        {
+            "runbooks/r.yaml": RUNBOOK
+            + "rollbacks:\n  - type: action\n    name: undo\n    provider:\n"
+            '      type: process\n      path: "true"\n'
+            "      arguments: delete pod web --namespace=kube-system && echo done\n"
+        },
+        "runbooks/r.yaml:19:18: rollbacks[0].provider.arguments: namespace 'kube-system' "
+        f"{PROTECTED}",
+    ),
+    (
+        "runbook-protected-namespace-in-control",
+        {
+            "runbooks/r.yaml": RUNBOOK
+            + "controls:\n  - name: notes\n    provider:\n      type: python\n"
+            "      module: chaosk8s.pod.actions\n"
+            "      arguments:\n        namespaces: [shop, kube-system]\n"
+        },
+        "runbooks/r.yaml:19:28: controls[0].provider.arguments.namespaces[1]: "
+        f"namespace 'kube-system' {PROTECTED}",
+    ),
+    (
+        "json-runbook-protected-namespace",
+        {
+            "runbooks/j.json": '{"title": "T", "description": "D",\n "method": [{"type": "action",'
+            ' "name": "act", "provider": {"type": "python",\n   "module": "chaosk8s.pod.actions",'
+            ' "func": "terminate_pods",\n   "arguments": {"ns": "kube-system"}}}]}\n'
+        },
+        "runbooks/j.json:4:24: method[0].provider.arguments.ns: namespace 'kube-system' "
+        f"{PROTECTED}",
     ),
 ]
 

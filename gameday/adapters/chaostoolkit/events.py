@@ -13,6 +13,7 @@ import logging
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,10 +29,18 @@ _OUTPUT_LIMIT = 2000
 
 
 class EventWriter:
-    """Appends queued events on its own thread, in the order they were queued."""
+    """Appends queued events on its own thread, in the order they were queued.
 
-    def __init__(self, append: Append) -> None:
+    Rules: an event that cannot be written (the database is down) is retried with backoff
+    until it is, and the events after it wait behind it, so the log keeps its order; once
+    the run ends (`close`), retrying goes on up to `give_up_after` seconds, and an event
+    still unwritten then is logged in full to the worker's log, never dropped silently.
+    """
+
+    def __init__(self, append: Append, *, give_up_after: float = 30.0) -> None:
         self._append = append
+        self._give_up_after = give_up_after
+        self._deadline: float | None = None
         self._queue: queue.SimpleQueue[tuple[str, Mapping[str, Any]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drain, name="gameday-events", daemon=True)
         self._thread.start()
@@ -42,18 +51,33 @@ class EventWriter:
 
     def close(self) -> None:
         """Write everything queued so far, then stop the thread."""
+        self._deadline = time.monotonic() + self._give_up_after
         self._queue.put(None)
         self._thread.join()
 
     def _drain(self) -> None:
         while (item := self._queue.get()) is not None:
-            type_, payload = item
-            for attempt in range(3):
-                try:
-                    self._append(type_, payload)
-                    break
-                except Exception:
-                    log.exception("could not record event %s (attempt %d)", type_, attempt + 1)
+            self._write(*item)
+
+    def _write(self, type_: str, payload: Mapping[str, Any]) -> None:
+        delay = 0.05
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self._append(type_, payload)
+                return
+            except Exception:
+                log.exception("could not record event %s (attempt %d)", type_, attempt)
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                log.error(
+                    "event %s could not be recorded before the run ended; it was: %s",
+                    type_,
+                    json.dumps(payload, default=str),
+                )
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def _trim(value: Any) -> Any:

@@ -1,6 +1,6 @@
 """Worker processes on this host: start, watch, signal, reap (the `Workers` port).
 
-A worker is `python -m gameday.adapters.chaostoolkit.worker RUN_ID` in its own session
+A worker is `python -m gameday.wiring.worker RUN_ID` (see `protocol`) in its own session
 (so a Ctrl-C meant for a terminal does not reach it unasked). Any process on the host can
 halt it by the pid recorded in the run's events: before signalling, the pid is checked to
 still be that run's worker, so a reused pid is never signalled.
@@ -21,15 +21,20 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from gameday.adapters.chaostoolkit.protocol import (
+    HALT_SIGNAL,
+    LIFELINE,
+    ROLLBACKS_ONLY,
+    STANDBY,
+    STOP_SIGNAL,
+    WORKER_MODULE,
+)
 from gameday.domain.execution import WorkerRef
 
-WORKER_MODULE = "gameday.adapters.chaostoolkit.worker"
-STANDBY = "--standby"  # a worker started before its run exists reads RUN_ID from stdin
-LIFELINE = "--lifeline"  # stdin is the supervisor's pipe: end of input means it died
 _TICK = 0.02
 _RECOVERY_GRACE = 3.0
 
@@ -37,9 +42,20 @@ _RECOVERY_GRACE = 3.0
 class ProcessWorkers:
     """Runs each GameDay in a child process of this one and controls workers by pid."""
 
-    def __init__(self, *, home: Path, database_url: str, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        home: Path,
+        database_url: str,
+        live: bool,
+        log_dir: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self._home = home
         self._database_url = database_url
+        # The worker runs live only if this supervisor is live too (the safer mode wins).
+        self._live = live
+        self._extra_env = dict(env or {})
         self._log_dir = log_dir or home / ".gameday" / "logs"
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._standby: tuple[subprocess.Popen[bytes], Path] | None = None
@@ -49,13 +65,17 @@ class ProcessWorkers:
 
     def _env(self) -> dict[str, str]:
         return dict(
-            os.environ, GAMEDAY_HOME=str(self._home), GAMEDAY_DATABASE_URL=self._database_url
+            os.environ,
+            **self._extra_env,
+            GAMEDAY_HOME=str(self._home),
+            GAMEDAY_DATABASE_URL=self._database_url,
+            GAMEDAY_LIVE="true" if self._live else "false",
         )
 
     def _spawn(self, run_id: int, *extra: str) -> subprocess.Popen[bytes]:
         self._log_dir.mkdir(parents=True, exist_ok=True)
         # Recovery (rollbacks only) is waited for in place and needs no lifeline.
-        recovery = "--rollbacks-only" in extra
+        recovery = ROLLBACKS_ONLY in extra
         suffix = "-recovery" if recovery else ""
         env = self._env()
         with open(self._log_dir / f"run-{run_id}{suffix}.log", "ab") as log:
@@ -120,7 +140,7 @@ class ProcessWorkers:
     def run_rollbacks(self, run_id: int, *, timeout: timedelta) -> int:
         """Play a run's rollbacks in a fresh worker and wait for it (SIGTERM, then SIGKILL,
         past `timeout`); its exit code (128 + signal when it was killed)."""
-        child = self._spawn(run_id, "--rollbacks-only")
+        child = self._spawn(run_id, ROLLBACKS_ONLY)
         try:
             code = child.wait(timeout=timeout.total_seconds())
         except subprocess.TimeoutExpired:
@@ -161,14 +181,23 @@ class ProcessWorkers:
 
     # -- stopping -----------------------------------------------------------------------
 
+    def release(self, worker: WorkerRef, run_id: int) -> None:
+        """Close the worker's lifeline: it reads end of input, interrupts its run with
+        rollbacks and ends it `interrupted`, as if this supervisor had died."""
+        if worker.host != self.host:
+            return
+        child = self._children.get(worker.pid)
+        if child is not None:
+            _release(child)
+
     def halt(self, worker: WorkerRef, run_id: int) -> bool:
         """SIGUSR1: chaoslib interrupts the current activity and plays the rollbacks."""
-        return self._signal(worker, run_id, signal.SIGUSR1)
+        return self._signal(worker, run_id, HALT_SIGNAL)
 
     def hard_stop(self, worker: WorkerRef, run_id: int, *, grace: timedelta) -> None:
         """SIGTERM (chaoslib interrupts, rollbacks may still play), then SIGKILL once
         `grace` has passed; returns when the worker is gone."""
-        if not self._signal(worker, run_id, signal.SIGTERM):
+        if not self._signal(worker, run_id, STOP_SIGNAL):
             return
         self.wait_gone([(worker, run_id)], grace)
         if self._signal(worker, run_id, signal.SIGKILL):

@@ -1,21 +1,20 @@
-"""The worker process: `python -m gameday.adapters.chaostoolkit.worker RUN_ID`.
+"""The worker process: one GameDay run, executed with chaoslib's Runner.
 
 One process per run, because chaoslib's Runner installs signal handlers and so must own
-the main thread: SIGUSR1 interrupts the current activity and plays the rollbacks (a halt),
-SIGTERM interrupts too and is what a hard stop sends first. The worker loads the run,
-checks its runbook against the recorded digest, loads the experiment, configuration and
-secrets the way `chaos run` does, runs it with chaoslib's Runner while streaming events,
-stores the whole journal with secrets redacted, and moves the run to the state the journal
-stands for.
+the main thread (see `protocol` for the flags, signals and exit codes). Its dependencies
+come from its own composition root, `gameday.wiring.worker`.
 
-`--rollbacks-only` plays only the runbook's rollbacks (crash recovery of a dead worker).
-
-`--lifeline` (and every worker started on standby): stdin is the supervisor's pipe; when
-the supervisor dies the run is interrupted with its rollbacks and ends `interrupted`, its
-channel told (see gameday.adapters.chaostoolkit.lifeline): a GameDay never carries on
-without anyone to time it out or halt it.
-
-Exit codes: 0 completed, 1 deviated or failed, 2 aborted, interrupted or not runnable.
+The worker loads the run, checks its runbook against the recorded digest, loads the
+experiment, configuration and secrets the way `chaos run` does, and runs it while
+streaming events, with two safety layers of its own:
+- dry or live: the run's recorded mode and the supervising service's mode, the safer
+  wins; a dry run makes every activity dry and executes no controls (recorded as
+  `controls_skipped`);
+- every Kubernetes request of the process passes the request guard: a refused request
+  fails its activity, is recorded as `request_refused`, and stops the run as a halt does
+  (rollbacks play), whatever extension made it.
+It stores the whole journal with secrets redacted and moves the run to the state the
+journal stands for, telling the channel the run's start recorded.
 """
 
 from __future__ import annotations
@@ -25,41 +24,65 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gameday.adapters.chaostoolkit import loading
+from gameday.adapters.chaostoolkit import protocol as wp
 from gameday.adapters.chaostoolkit.events import EventWriter, StreamingHandler
-from gameday.adapters.chaostoolkit.lifeline import Lifeline, end_messages, interrupt_when_lost
+from gameday.adapters.chaostoolkit.lifeline import Lifeline, interrupt_when_lost
 from gameday.adapters.chaostoolkit.redaction import Redactor, secret_values
-from gameday.adapters.chaostoolkit.runbooks import resolve_runbook
 from gameday.domain import execution as ex
-from gameday.domain.errors import GamedayError, InvalidInput
+from gameday.domain.errors import GamedayError
 from gameday.domain.outcome import chaos_status, exit_code_for, state_for
 from gameday.domain.ports import RunRepository
-from gameday.domain.runs import OutgoingMessage, Run, RunState
+from gameday.domain.runs import OutgoingMessage, Run, RunEvent, RunState
+from gameday.services.execution import end_run
+from gameday.services.run_updates import RecordedChannel
 
-ACTOR = "worker"
-NOT_RUNNABLE = 2
-CRASHED = 3
-STANDBY = "--standby"
-LIFELINE = "--lifeline"
+ACTOR = ex.WORKER_ACTOR
 log = logging.getLogger("gameday.worker")
 
-# Signals that arrive while chaoslib's own handlers are not installed (start-up, the
-# end of the run) are only counted here; chaoslib restores these handlers after a run.
-_signals: list[int] = []
+# Called by the request guard with (method, path, reason) of a refused request.
+OnRefused = Callable[[str, str, str], None]
+# Installs the request guard for a run (dry_run, on_refused); returns its uninstall.
+GuardInstaller = Callable[[bool, OnRefused], Callable[[], None]]
 
 
-def _count_signal(signum: int, frame: object) -> None:
-    _signals.append(signum)
+@dataclass(frozen=True)
+class WorkerDeps:
+    """What a worker needs, built by its composition root."""
+
+    runs: RunRepository
+    home: Path
+    live: bool  # the supervising service's mode: a run is live only if this is too
+    install_guard: GuardInstaller
+    channel: RecordedChannel  # how the run's channel is told (as its start recorded)
+    chaostoolkit_settings: Path | None = None
 
 
-_lifeline: Lifeline | None = None
+class SignalCounter:
+    """Counts halts and stops that arrive while chaoslib's own handlers are not installed
+    (start-up, the end of the run); chaoslib restores these handlers after a run."""
 
+    def __init__(self) -> None:
+        self.seen: list[int] = []
 
-def _orphaned() -> bool:
-    return _lifeline is not None and _lifeline.lost.is_set()
+    def install(self) -> SignalCounter:
+        """Count SIGUSR1 and SIGTERM from now on."""
+        for signum in (wp.HALT_SIGNAL, wp.STOP_SIGNAL):
+            signal.signal(signum, self._count)
+        return self
+
+    def _count(self, signum: int, frame: object) -> None:
+        self.seen.append(signum)
+
+    def halted(self) -> bool:
+        """True once a halt or a stop arrived."""
+        return wp.HALT_SIGNAL in self.seen or wp.STOP_SIGNAL in self.seen
 
 
 class _Stopped(SystemExit):
@@ -91,347 +114,352 @@ def _configure_logging(redactor: Redactor) -> None:
         logger.propagate = False
 
 
-def _database_url() -> str:
-    # The supervisor always passes the resolved URL; reading it directly keeps the
-    # settings machinery out of the worker's start-up.
-    url = os.environ.get("GAMEDAY_DATABASE_URL")
-    if not url:
-        from gameday.settings import Settings
+class Worker:
+    """One worker process's state: its signals, its lifeline and its dependencies."""
 
-        url = Settings().resolved_database_url()
-    return url
+    def __init__(self, deps: WorkerDeps, signals: SignalCounter) -> None:
+        self.deps = deps
+        self.signals = signals
+        self.lifeline: Lifeline | None = None
 
+    @property
+    def runs(self) -> RunRepository:
+        """The run repository of the supervisor's database."""
+        return self.deps.runs
 
-def open_runs() -> RunRepository:
-    """The run repository of the database the supervisor passed in GAMEDAY_* variables."""
-    from gameday.adapters.db.engine import make_engine
-    from gameday.adapters.db.runs import SqlRunRepository
+    # -- entry ---------------------------------------------------------------------------
+    def main(self, argv: list[str]) -> int:
+        """`RUN_ID [--lifeline|--rollbacks-only]` or `--standby`; the exit code."""
+        if argv[:1] == [wp.STANDBY]:
+            return self.standby()
+        if not argv or not argv[0].isdigit():
+            print(wp.USAGE, file=sys.stderr)
+            return 2
+        return self.serve(int(argv[0]), argv[1:])
 
-    return SqlRunRepository(make_engine(_database_url()))
+    def standby(self) -> int:
+        """Get ready (imports, database) before the run exists, then run the RUN_ID read
+        from stdin; nothing to do on end of input. Start-up then overlaps the caller's."""
+        import chaoslib.experiment
+        import chaoslib.loader
+        import chaoslib.run  # noqa: F401
 
+        line = sys.stdin.readline().strip()
+        if not line.isdigit():
+            return 0
+        return self.serve(int(line), [wp.LIFELINE])
 
-def _end_messages_or_none(run: Run, outcome: str) -> list[OutgoingMessage]:
-    try:
-        return end_messages(run, outcome, home=home_folder(), database_url=_database_url())
-    except Exception:
-        # The run's end matters more than its announcement: record it regardless.
-        log.exception("gameday worker: could not build the end messages of run %d", run.id)
-        return []
+    def serve(self, run_id: int, options: list[str]) -> int:
+        """Run (or recover) one run; the exit code."""
+        try:
+            run = self.runs.get(run_id)
+            if run.state is not RunState.RUNNING:
+                print(
+                    f"gameday worker: run {run_id} is {run.state.value}, not running",
+                    file=sys.stderr,
+                )
+                return 2
+            if wp.ROLLBACKS_ONLY in options:
+                # Recovery is stopped by its supervisor's SIGTERM like any process.
+                signal.signal(wp.STOP_SIGNAL, signal.SIG_DFL)
+                return self.rollbacks_only(run)
+            if wp.LIFELINE in options:
+                self.lifeline = interrupt_when_lost(
+                    self.runs, run_id, ACTOR, messages=self._told_of(run)
+                )
+            return self.execute(run)
+        except GamedayError as exc:
+            print(f"gameday worker: error: {exc}", file=sys.stderr)
+            return wp.NOT_RUNNABLE
+        except Exception:
+            # The traceback goes to the worker's log; the supervisor records the run's end.
+            log.exception("gameday worker: run %d stopped on an unexpected error", run_id)
+            return wp.CRASHED
 
+    # -- the run -------------------------------------------------------------------------
+    def _dry(self, run: Run) -> bool:
+        # The safer of the run's recorded mode and the supervising service's wins.
+        return run.dry_run or not self.deps.live
 
-def home_folder() -> Path:
-    """The home folder runbooks are resolved in (GAMEDAY_HOME, else the working folder)."""
-    return Path(os.environ.get("GAMEDAY_HOME") or Path.cwd())
+    def execute(self, run: Run) -> int:
+        """Run the experiment of a `running` run to its end; return the exit code."""
+        from chaoslib.control import load_global_controls
+        from chaoslib.run import Runner
+        from chaoslib.types import Schedule
 
-
-def chaostoolkit_settings() -> dict[str, Any]:
-    """Chaos Toolkit's own settings file, as `chaos run` reads it (controls, auths);
-    GAMEDAY_CHAOSTOOLKIT_SETTINGS names another file."""
-    from chaoslib.settings import CHAOSTOOLKIT_CONFIG_PATH, load_settings
-
-    path = os.environ.get("GAMEDAY_CHAOSTOOLKIT_SETTINGS") or CHAOSTOOLKIT_CONFIG_PATH
-    return dict(load_settings(path) or {})
-
-
-def experiment_vars(run_options: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(configuration, secrets) overrides as `chaos run --var k[:type]=v` gives them."""
-    from chaoslib import convert_vars, merge_vars
-
-    raw = list((run_options or {}).get("var") or [])
-    config_vars, secret_vars = merge_vars(convert_vars(raw), None)
-    return dict(config_vars), dict(secret_vars)
-
-
-def load_runbook(runs: RunRepository, run: Run, settings: dict[str, Any]) -> dict[str, Any]:
-    """The run's experiment, loaded and validated as `chaos run` does; the file must still
-    have the digest the run recorded."""
-    from chaoslib.exceptions import ChaosException
-    from chaoslib.experiment import ensure_experiment_is_valid
-    from chaoslib.loader import load_experiment
-
-    if not run.runbook:
-        raise InvalidInput(f"run {run.id} names no runbook")
-    path = resolve_runbook(home_folder(), run.runbook)
-    if not ex.digest_matches(run.runbook_digest, path.read_bytes()):
-        raise InvalidInput(
-            f"runbook {run.runbook} changed since run {run.id} was planned (digest differs)"
+        redactor = Redactor()
+        _configure_logging(redactor)
+        events = self.runs.events(run.id)
+        dry = self._dry(run)
+        try:
+            settings = loading.chaostoolkit_settings(self.deps.chaostoolkit_settings)
+            experiment, stripped = loading.load_runbook(
+                self.deps.home, run, settings, without_controls=dry
+            )
+            config_vars, secret_vars = loading.experiment_vars(
+                ex.last_payload(events, ex.RUN_OPTIONS)
+            )
+            strategy = ex.rollback_strategy_for(experiment)
+            ssh_strategy = loading.hypothesis_strategy(experiment)
+        except (GamedayError, OSError, ValueError) as exc:
+            return self._not_runnable(run, str(exc))
+        redactor.add(secret_values(experiment.get("secrets")))
+        redactor.add(secret_values(secret_vars))
+        self.runs.append_event(
+            run.id, ex.WORKER_STARTED, actor=ACTOR, payload=_worker_info(run, strategy, dry)
         )
-    try:
-        experiment = dict(load_experiment(str(path), settings))
-        ensure_experiment_is_valid(experiment)
-    except ChaosException as exc:
-        raise InvalidInput(f"runbook {run.runbook} is not valid: {exc}") from None
-    return experiment
+        skipped_controls = self._controls(run, stripped, settings, dry)
+        if not dry:
+            load_global_controls(settings)  # controls declared in Chaos Toolkit's settings
+
+        # chaoslib reads the rollback strategy from the runtime settings (as `chaos run`
+        # sets them); gameday's default is `always`, see gameday.domain.execution.
+        runtime = settings.setdefault("runtime", {})
+        runtime.setdefault("rollbacks", {})["strategy"] = strategy
+        if dry:
+            loading.force_dry(experiment)
+        else:
+            experiment["dry"] = None
+
+        writer = EventWriter(self._appender(run))
+        refused: list[str] = []
+        uninstall = self.deps.install_guard(dry, self._on_refused(writer, refused))
+
+        class _Runner(Runner):  # type: ignore[misc]
+            # chaoslib logs the experiment's title, with secrets substituted, right after
+            # it resolves them; learn the values first so that log line is redacted too.
+            def configure(self, *args: Any, **kwargs: Any) -> None:
+                super().configure(*args, **kwargs)
+                redactor.add(secret_values(self.secrets))
+
+        try:
+            with _Runner(ssh_strategy, Schedule()) as runner:
+                handler = StreamingHandler(
+                    writer, redactor, runner, before_start=self._stop_if_halted
+                )
+                runner.register_event_handler(handler)
+                try:
+                    self._stop_if_halted()
+                    journal = runner.run(
+                        experiment, settings, experiment_vars=(config_vars, secret_vars)
+                    )
+                except SystemExit:
+                    writer.close()
+                    return self._stopped_before_start(run)
+                except Exception as exc:  # chaoslib raises before the run starts (a secret)
+                    writer.close()
+                    return self._not_runnable(run, redactor.text(f"{type(exc).__name__}: {exc}"))
+        finally:
+            uninstall()
+        writer.close()
+
+        if dry:
+            journal.setdefault("experiment", {})["dry"] = "activities"
+            journal["gameday"] = {"dry_run": True, "controls_skipped": skipped_controls}
+        stored = redactor.data(journal)
+        self.runs.store_journal(run.id, stored)
+        return exit_code_for(self._end(run, stored, refused))
+
+    def _controls(
+        self, run: Run, stripped: list[str], settings: dict[str, Any], dry: bool
+    ) -> list[str]:
+        """In a dry run, no control executes: those of the runbook were stripped when it
+        was loaded, those of Chaos Toolkit's settings are dropped here; both recorded."""
+        if not dry:
+            return []
+        names = sorted(set(loading.global_control_names(settings)) | set(stripped))
+        settings.pop("controls", None)
+        if names:
+            self.runs.append_event(
+                run.id,
+                ex.CONTROLS_SKIPPED,
+                actor=ACTOR,
+                payload={"controls": names, "why": "a dry run executes no controls"},
+            )
+        return names
+
+    def _on_refused(self, writer: EventWriter, refused: list[str]) -> OnRefused:
+        def refuse(method: str, path: str, reason: str) -> None:
+            first = not refused
+            refused.append(reason)
+            writer.put(ex.REQUEST_REFUSED, {"method": method, "path": path, "reason": reason})
+            if first:
+                # The run stops as a halt stops it, whatever the extension does with the
+                # error: chaoslib interrupts the activity and plays the rollbacks.
+                os.kill(os.getpid(), wp.HALT_SIGNAL)
+
+        return refuse
+
+    def _end(self, run: Run, stored: Mapping[str, Any], refused: list[str]) -> RunState:
+        lost = self._orphaned()
+        events = self.runs.events(run.id)
+        halted = lost and any(e.type in ex.STOP_REQUESTS for e in events)
+        state = state_for(stored, supervisor_lost=lost, halted=halted)
+        payload: dict[str, Any] = {
+            "chaos_status": chaos_status(stored),
+            "deviated": bool(stored.get("deviated")),
+            "dry_run": self._dry(run),
+        }
+        reason = f"Chaos Toolkit ended with {chaos_status(stored)}"
+        stop = ex.last_stop_request(events)
+        if state is RunState.ABORTED and stop is not None:
+            reason = f"{ex.describe_stop(stop)}; {_rollbacks_summary(stored)}"
+        if refused:
+            state = RunState.ABORTED if state is not RunState.INTERRUPTED else state
+            reason = f"stopped: gameday refused a Kubernetes request ({refused[0]})"
+            payload["request_refused"] = refused[0]
+        if state is RunState.INTERRUPTED and self.lifeline is not None:
+            played = _rollbacks_summary(stored)
+            reason = f"{self.lifeline.cause()}; the worker interrupted the run and {played}"
+            payload["supervisor_lost"] = True
+        return self._finish(run, state, reason, payload)
+
+    def _stopped_before_start(self, run: Run) -> int:
+        events = self.runs.events(run.id)
+        if self._orphaned() and not any(e.type in ex.STOP_REQUESTS for e in events):
+            assert self.lifeline is not None
+            reason = f"{self.lifeline.cause()} before the experiment began; nothing ran"
+            state = self._finish(run, RunState.INTERRUPTED, reason, {"supervisor_lost": True})
+            return exit_code_for(state)
+        state = self._finish(run, RunState.ABORTED, "halted before the experiment began", {})
+        return exit_code_for(state)
+
+    # -- recovery ------------------------------------------------------------------------
+    def rollbacks_only(self, run: Run) -> int:
+        """Play the rollbacks of a run whose worker died (recovery); 0 when all succeeded."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from chaoslib.rollback import run_rollbacks
+        from chaoslib.run import EventHandlerRegistry, Runner, initialize_run_journal
+        from chaoslib.types import Dry
+
+        redactor = Redactor()
+        _configure_logging(redactor)
+        settings = loading.chaostoolkit_settings(self.deps.chaostoolkit_settings)
+        events = self.runs.events(run.id)
+        dry_run = self._dry(run)
+        experiment, _ = loading.load_runbook(self.deps.home, run, settings, without_controls=True)
+        config_vars, secret_vars = loading.experiment_vars(ex.last_payload(events, ex.RUN_OPTIONS))
+        redactor.add(secret_values(experiment.get("secrets")))
+        if ex.rollback_strategy_for(experiment) == "never":
+            self.runs.append_event(
+                run.id, ex.ROLLBACK_SKIPPED, actor=ACTOR, payload={"strategy": "never"}
+            )
+            return 0
+        runner = Runner(None)
+        runner.configure(experiment, settings, (config_vars, secret_vars))
+        redactor.add(secret_values(runner.secrets))
+        dry = Dry.ACTIVITIES if dry_run else None
+        if dry_run:
+            loading.force_dry(experiment)
+        writer = EventWriter(self._appender(run))
+        uninstall = self.deps.install_guard(dry_run, lambda *_: None)
+        handler = StreamingHandler(writer, redactor, runner)
+        registry = EventHandlerRegistry()
+        registry.register(handler)
+        background = sum(1 for a in experiment.get("rollbacks") or [] if a.get("background"))
+        pool = ThreadPoolExecutor(background) if background else None
+        journal = initialize_run_journal(experiment)
+        journal["status"] = "interrupted"
+        rollback_runs: list[dict[str, Any]] = []
+        handler.start_rollbacks(experiment)
+        try:
+            for item in run_rollbacks(
+                experiment, runner.config, runner.secrets, pool, dry, registry, rollback_runs
+            ):
+                if hasattr(item, "result"):
+                    item.result()
+        finally:
+            if pool:
+                pool.shutdown(wait=True)
+            uninstall()
+            journal["rollbacks"] = rollback_runs
+            handler.rollbacks_completed(experiment, journal)
+            writer.close()
+        if self.runs.journal(run.id) is None:
+            if dry_run:
+                journal["experiment"]["dry"] = "activities"
+            self.runs.store_journal(run.id, redactor.data(journal))
+        return 0 if all(r.get("status") == "succeeded" for r in rollback_runs) else 1
+
+    # -- internals -----------------------------------------------------------------------
+    def _orphaned(self) -> bool:
+        return self.lifeline is not None and self.lifeline.lost.is_set()
+
+    def _stop_if_halted(self) -> None:
+        if self.signals.halted():
+            raise _Stopped
+
+    def _not_runnable(self, run: Run, reason: str) -> int:
+        self.runs.append_event(run.id, ex.WORKER_FAILED, actor=ACTOR, payload={"reason": reason})
+        reason = f"the runbook could not be run: {reason}"
+        self._finish(run, RunState.FAILED, reason, {"invalid": True})
+        return wp.NOT_RUNNABLE
+
+    def _finish(
+        self, run: Run, state: RunState, reason: str, payload: Mapping[str, Any]
+    ) -> RunState:
+        # Someone else (a hard stop, recovery) may have ended the run already: theirs stands.
+        ended = end_run(
+            self.runs,
+            run.id,
+            state,
+            actor=ACTOR,
+            reason=reason,
+            payload=payload,
+            end_messages=self._end_messages,
+        )
+        if self.lifeline is not None:
+            self.lifeline.done.set()
+        return ended.state
+
+    def _end_messages(self, run: Run, outcome: str, reason: str) -> list[OutgoingMessage]:
+        try:
+            return self.deps.channel.end_messages(run, outcome, reason)
+        except Exception:
+            # The run's end matters more than its message: record it regardless.
+            log.exception("gameday worker: could not build the end messages of run %d", run.id)
+            return []
+
+    def _told_of(self, run: Run) -> Callable[[str, Mapping[str, Any]], list[OutgoingMessage]]:
+        """The thread line of one of this worker's events (none when it cannot be built:
+        the event matters more than its message)."""
+
+        def messages(type_: str, payload: Mapping[str, Any]) -> list[OutgoingMessage]:
+            event = RunEvent(run.id, 0, datetime.now(UTC), type_, ACTOR, payload)
+            try:
+                return self.deps.channel.event_messages(run, event)
+            except Exception:
+                log.exception("gameday worker: no thread line for %s of run %d", type_, run.id)
+                return []
+
+        return messages
+
+    def _appender(self, run: Run) -> Callable[[str, Mapping[str, Any]], object]:
+        """Appends one of the run's events with its thread line, in one transaction."""
+        told = self._told_of(run)
+
+        def append(type_: str, payload: Mapping[str, Any]) -> object:
+            return self.runs.append_event(
+                run.id, type_, actor=ACTOR, payload=payload, messages=told(type_, payload)
+            )
+
+        return append
 
 
-def force_dry(experiment: dict[str, Any]) -> None:
-    """Dry run for every activity: chaoslib lets an activity carry its own `dry` value,
-    which would otherwise override the experiment's, so each is set to `activities`."""
-    from chaoslib.types import Dry
-
-    experiment["dry"] = Dry.ACTIVITIES
-    hypothesis = experiment.get("steady-state-hypothesis") or {}
-    for block in (hypothesis.get("probes"), experiment.get("method"), experiment.get("rollbacks")):
-        for activity in block or []:
-            if isinstance(activity, dict) and "dry" in activity:
-                activity["dry"] = Dry.ACTIVITIES
-
-
-def hypothesis_strategy(experiment: Mapping[str, Any]) -> Any:
-    """chaoslib's steady-state strategy from the runbook's `runtime.hypothesis.strategy`."""
-    from chaoslib.types import Strategy
-
-    runtime = experiment.get("runtime") or {}
-    name = ((runtime.get("hypothesis") or {}) if isinstance(runtime, Mapping) else {}).get(
-        "strategy", "default"
-    )
-    if name == "continously":  # `chaos run` accepts this old spelling too
-        name = "continuously"
-    try:
-        return Strategy.from_string(name)
-    except ValueError:
-        raise InvalidInput(f"invalid hypothesis strategy {name!r}") from None
-
-
-def _worker_info(run: Run, strategy: str) -> dict[str, Any]:
+def _worker_info(run: Run, strategy: str, dry: bool) -> dict[str, Any]:
     from chaoslib import __version__ as chaoslib_version
 
     return {
         "pid": os.getpid(),
         "host": socket.gethostname(),
-        "dry_run": run.dry_run,
+        "dry_run": dry,
         "runbook": run.runbook,
         "rollback_strategy": strategy,
         "chaoslib_version": chaoslib_version,
     }
 
 
-def execute(runs: RunRepository, run: Run) -> int:
-    """Run the experiment of a `running` run to its end; return the worker's exit code."""
-    from chaoslib.control import load_global_controls
-    from chaoslib.run import Runner
-    from chaoslib.types import Schedule
-
-    redactor = Redactor()
-    _configure_logging(redactor)
-    events = runs.events(run.id)
-    settings = chaostoolkit_settings()
-    try:
-        experiment = load_runbook(runs, run, settings)
-        config_vars, secret_vars = experiment_vars(ex.last_payload(events, ex.RUN_OPTIONS))
-        strategy = ex.rollback_strategy_for(experiment)
-        ssh_strategy = hypothesis_strategy(experiment)
-    except (GamedayError, OSError, ValueError) as exc:
-        return _not_runnable(runs, run, str(exc))
-    redactor.add(secret_values(experiment.get("secrets")))
-    redactor.add(secret_values(secret_vars))
-    runs.append_event(run.id, ex.WORKER_STARTED, actor=ACTOR, payload=_worker_info(run, strategy))
-    load_global_controls(settings)  # controls declared in Chaos Toolkit's settings
-
-    # chaoslib reads the rollback strategy from the runtime settings (as `chaos run` sets
-    # them); gameday's default is `always`, see gameday.domain.execution.
-    runtime = settings.setdefault("runtime", {})
-    runtime.setdefault("rollbacks", {})["strategy"] = strategy
-    if run.dry_run:
-        force_dry(experiment)
-    else:
-        experiment["dry"] = None
-
-    writer = EventWriter(
-        lambda type_, payload: runs.append_event(run.id, type_, actor=ACTOR, payload=payload)
-    )
-
-    class _Runner(Runner):  # type: ignore[misc]
-        # chaoslib logs the experiment's title, with secrets substituted, right after it
-        # resolves them; learn the values first so that log line is redacted too.
-        def configure(self, *args: Any, **kwargs: Any) -> None:
-            super().configure(*args, **kwargs)
-            redactor.add(secret_values(self.secrets))
-
-    with _Runner(ssh_strategy, Schedule()) as runner:
-        handler = StreamingHandler(writer, redactor, runner, before_start=_stop_if_halted)
-        runner.register_event_handler(handler)
-        try:
-            _stop_if_halted()
-            journal = runner.run(experiment, settings, experiment_vars=(config_vars, secret_vars))
-        except SystemExit:
-            writer.close()
-            if _orphaned() and not any(e.type in ex.STOP_REQUESTS for e in runs.events(run.id)):
-                assert _lifeline is not None
-                reason = f"{_lifeline.cause()} before the experiment began; nothing ran"
-                state = _finish(runs, run, RunState.INTERRUPTED, reason, {"supervisor_lost": True})
-                return exit_code_for(state)
-            state = _finish(runs, run, RunState.ABORTED, "halted before the experiment began", {})
-            return exit_code_for(state)
-        except Exception as exc:  # chaoslib raises before the run starts (e.g. a secret)
-            writer.close()
-            return _not_runnable(runs, run, redactor.text(f"{type(exc).__name__}: {exc}"))
-    writer.close()
-
-    if run.dry_run:
-        journal.setdefault("experiment", {})["dry"] = "activities"
-    stored = redactor.data(journal)
-    runs.store_journal(run.id, stored)
-    lost = _orphaned()
-    halted = lost and any(e.type in ex.STOP_REQUESTS for e in runs.events(run.id))
-    state = state_for(stored, supervisor_lost=lost, halted=halted)
-    payload: dict[str, Any] = {
-        "chaos_status": chaos_status(stored),
-        "deviated": bool(stored.get("deviated")),
-        "dry_run": run.dry_run,
-    }
-    reason = f"Chaos Toolkit ended with {chaos_status(stored)}"
-    if state is RunState.INTERRUPTED and _lifeline is not None:
-        statuses = [r.get("status", "interrupted") for r in stored.get("rollbacks") or []]
-        played = (
-            f"its rollbacks played ({', '.join(statuses)})" if statuses else "it has no rollbacks"
-        )
-        reason = f"{_lifeline.cause()}; the worker interrupted the run and {played}"
-        payload["supervisor_lost"] = True
-    return exit_code_for(_finish(runs, run, state, reason, payload))
-
-
-def rollbacks_only(runs: RunRepository, run: Run) -> int:
-    """Play the rollbacks of a run whose worker died (recovery); 0 when all succeeded."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from chaoslib.rollback import run_rollbacks
-    from chaoslib.run import EventHandlerRegistry, Runner, initialize_run_journal
-    from chaoslib.types import Dry
-
-    redactor = Redactor()
-    _configure_logging(redactor)
-    settings = chaostoolkit_settings()
-    events = runs.events(run.id)
-    experiment = load_runbook(runs, run, settings)
-    config_vars, secret_vars = experiment_vars(ex.last_payload(events, ex.RUN_OPTIONS))
-    redactor.add(secret_values(experiment.get("secrets")))
-    if ex.rollback_strategy_for(experiment) == "never":
-        runs.append_event(run.id, ex.ROLLBACK_SKIPPED, actor=ACTOR, payload={"strategy": "never"})
-        return 0
-    runner = Runner(None)
-    runner.configure(experiment, settings, (config_vars, secret_vars))
-    redactor.add(secret_values(runner.secrets))
-    dry = Dry.ACTIVITIES if run.dry_run else None
-    if run.dry_run:
-        force_dry(experiment)
-    writer = EventWriter(
-        lambda type_, payload: runs.append_event(run.id, type_, actor=ACTOR, payload=payload)
-    )
-    handler = StreamingHandler(writer, redactor, runner)
-    registry = EventHandlerRegistry()
-    registry.register(handler)
-    background = sum(1 for a in experiment.get("rollbacks") or [] if a.get("background"))
-    pool = ThreadPoolExecutor(background) if background else None
-    journal = initialize_run_journal(experiment)
-    journal["status"] = "interrupted"
-    rollback_runs: list[dict[str, Any]] = []
-    handler.start_rollbacks(experiment)
-    try:
-        for item in run_rollbacks(
-            experiment, runner.config, runner.secrets, pool, dry, registry, rollback_runs
-        ):
-            if hasattr(item, "result"):
-                item.result()
-    finally:
-        if pool:
-            pool.shutdown(wait=True)
-        journal["rollbacks"] = rollback_runs
-        handler.rollbacks_completed(experiment, journal)
-        writer.close()
-    if runs.journal(run.id) is None:
-        if run.dry_run:
-            journal["experiment"]["dry"] = "activities"
-        runs.store_journal(run.id, redactor.data(journal))
-    return 0 if all(r.get("status") == "succeeded" for r in rollback_runs) else 1
-
-
-def _stop_if_halted() -> None:
-    if signal.SIGUSR1 in _signals or signal.SIGTERM in _signals:
-        raise _Stopped
-
-
-def _not_runnable(runs: RunRepository, run: Run, reason: str) -> int:
-    runs.append_event(run.id, ex.WORKER_FAILED, actor=ACTOR, payload={"reason": reason})
-    reason = f"the runbook could not be run: {reason}"
-    _finish(runs, run, RunState.FAILED, reason, {"invalid": True})
-    return NOT_RUNNABLE
-
-
-def _finish(
-    runs: RunRepository, run: Run, state: RunState, reason: str, payload: Mapping[str, Any]
-) -> RunState:
-    from gameday.services.execution import end_run
-
-    # Someone else (a hard stop, recovery) may have ended the run already: theirs stands.
-    ended = end_run(
-        runs,
-        run.id,
-        state,
-        actor=ACTOR,
-        reason=reason,
-        payload=payload,
-        end_messages=_end_messages_or_none,
-    )
-    if _lifeline is not None:
-        _lifeline.done.set()
-    return ended.state
-
-
-def main(argv: list[str]) -> int:
-    """Entry point: `worker RUN_ID [--rollbacks-only]`."""
-    for signum in (signal.SIGUSR1, signal.SIGTERM):
-        signal.signal(signum, _count_signal)
-    if argv[:1] == [STANDBY]:
-        return _standby()
-    if not argv or not argv[0].isdigit():
-        print(
-            "usage: python -m gameday.adapters.chaostoolkit.worker RUN_ID [--rollbacks-only]",
-            file=sys.stderr,
-        )
-        return 2
-    return _serve(int(argv[0]), argv[1:])
-
-
-def _standby() -> int:
-    """Get ready (imports, database) before the run exists, then run the RUN_ID read from
-    stdin; nothing to do on end of input. Start-up then overlaps the caller's own work."""
-    import chaoslib.experiment
-    import chaoslib.loader
-    import chaoslib.run  # noqa: F401
-
-    runs = open_runs()
-    line = sys.stdin.readline().strip()
-    if not line.isdigit():
-        return 0
-    return _serve(int(line), [LIFELINE], runs)
-
-
-def _serve(run_id: int, options: list[str], runs: RunRepository | None = None) -> int:
-    global _lifeline
-    try:
-        runs = runs or open_runs()
-        run = runs.get(run_id)
-        if run.state is not RunState.RUNNING:
-            print(
-                f"gameday worker: run {run_id} is {run.state.value}, not running", file=sys.stderr
-            )
-            return 2
-        if "--rollbacks-only" in options:
-            # Recovery is stopped by its supervisor's SIGTERM like any process.
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            return rollbacks_only(runs, run)
-        if LIFELINE in options:
-            _lifeline = interrupt_when_lost(runs, run_id, ACTOR)
-        return execute(runs, run)
-    except GamedayError as exc:
-        print(f"gameday worker: error: {exc}", file=sys.stderr)
-        return NOT_RUNNABLE
-    except Exception:
-        # The traceback goes to the worker's log; the supervisor records the run's end.
-        log.exception("gameday worker: run %d stopped on an unexpected error", run_id)
-        return CRASHED
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def _rollbacks_summary(journal: Mapping[str, Any]) -> str:
+    statuses = [r.get("status", "interrupted") for r in journal.get("rollbacks") or []]
+    return f"its rollbacks played ({', '.join(statuses)})" if statuses else "it has no rollbacks"

@@ -35,6 +35,19 @@ class SqlOutbox:
         with self._engine.begin() as conn:
             return insert_messages(conn, messages, self._clock.now())
 
+    def record_sent(self, message: OutgoingMessage, *, remote_id: str) -> int:
+        """Record a message already delivered by its sender (so later messages about the
+        same run thread under it); its id. No dispatcher ever sends it again."""
+        now = self._clock.now()
+        with self._engine.begin() as conn:
+            (item_id,) = insert_messages(conn, [message], now)
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(delivered_at=now, remote_id=remote_id, attempts=1)
+            )
+        return item_id
+
     def due(self, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
         """Undelivered messages ready to send, in id order; a channel whose oldest waiting
         message is not due yet (backing off) holds back its later messages too."""

@@ -86,7 +86,7 @@ class SqlRunRepository:
                         at=now,
                         type="created",
                         actor=actor,
-                        payload={"reason": reason, "state": RunState.PLANNED.value},
+                        payload=_created_payload(new, reason),
                     )
                 )
         except IntegrityError:
@@ -172,15 +172,28 @@ class SqlRunRepository:
                 )
             return self._get(conn, run_id)
 
-    def claim(self, run_id: int, *, actor: str) -> bool:
-        """approved -> running for exactly one caller; False for everyone else."""
+    def claim(
+        self,
+        run_id: int,
+        *,
+        actor: str,
+        dry_run: bool | None = None,
+        payload: Mapping[str, Any] | None = None,
+        messages: Sequence[OutgoingMessage] = (),
+    ) -> bool:
+        """approved -> running for exactly one caller; False for everyone else. The run's
+        mode (`dry_run`, the one it really runs in), the event payload and the messages
+        land in the same transaction."""
         with self._engine.begin() as conn:
             current = self._get(conn, run_id)
             if current.state is not RunState.APPROVED:
                 return False
-            return self._move(
-                conn, current, RunState.RUNNING, actor, "claimed for execution", None, ()
+            moved = self._move(
+                conn, current, RunState.RUNNING, actor, "claimed for execution", payload, messages
             )
+            if moved and dry_run is not None and dry_run != current.dry_run:
+                conn.execute(update(runs).where(runs.c.id == run_id).values(dry_run=dry_run))
+            return moved
 
     def _move(
         self,
@@ -216,13 +229,22 @@ class SqlRunRepository:
     # -- events -------------------------------------------------------------------------
 
     def append_event(
-        self, run_id: int, type: str, *, actor: str, payload: Mapping[str, Any] | None = None
+        self,
+        run_id: int,
+        type: str,
+        *,
+        actor: str,
+        payload: Mapping[str, Any] | None = None,
+        messages: Sequence[OutgoingMessage] = (),
     ) -> RunEvent:
-        """Append one event to the run's log (events are never changed or removed)."""
+        """Append one event to the run's log (events are never changed or removed), with
+        the messages telling the run's channel about it, in one transaction."""
         with self._engine.begin() as conn:
-            return self._append(
+            event = self._append(
                 conn, run_id, type, actor, jsonable(payload or {}, "an event payload")
             )
+            insert_messages(conn, messages, event.at)
+            return event
 
     def _append(
         self, conn: Connection, run_id: int, type: str, actor: str, payload: dict[str, Any]
@@ -345,3 +367,10 @@ class SqlRunRepository:
                 Note(run_id=r.run_id, author=r.author, text=r.text, at=r.at)
                 for r in conn.execute(query).all()
             ]
+
+
+def _created_payload(new: NewRun, reason: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {"reason": reason, "state": RunState.PLANNED.value}
+    if new.postponed_from is not None:
+        payload["postponed_from"] = new.postponed_from
+    return payload

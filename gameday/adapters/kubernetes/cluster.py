@@ -3,7 +3,9 @@
 Discovery lists pods per namespace with the schedule's label selector on the server and
 `limit`/`continue` pagination, and reads owners once per namespace. Termination uses the
 Eviction API so PodDisruptionBudgets are honoured (a 429 is a skip, never a delete) or,
-when asked, a delete with a grace period. A read-only cluster refuses every mutating call.
+when asked, a delete with a grace period, sent only when every budget covering the pod
+allows a disruption now (the server checks no budget on a delete, so we read them first).
+A read-only cluster refuses every mutating call.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from kubernetes.client.exceptions import ApiException
 from gameday.adapters.kubernetes.errors import (
     TRANSPORT_ERRORS,
     drain,
+    read_json,
     server_causes,
     server_message,
     unavailable,
 )
 from gameday.adapters.kubernetes.owners import OwnerResolver
 from gameday.adapters.kubernetes.paging import list_raw
+from gameday.domain.disruption_budgets import blocking_budget
 from gameday.domain.errors import GamedayError
 from gameday.domain.pods import PodFacts, Termination, TerminationOutcome
 
@@ -65,6 +69,7 @@ class KubeCluster:
     ) -> None:
         self._api_client = api_client
         self._core = client.CoreV1Api(api_client)
+        self._policy = client.PolicyV1Api(api_client)
         self.read_only = read_only
         self._page_size = page_size
         self._timeout = timeout
@@ -136,6 +141,48 @@ class KubeCluster:
             pages = list(pool.map(lambda ns: self.pods(ns, selector), namespaces))
         return [pod for page in pages for pod in page]
 
+    def _budgets(self, namespace: str) -> list[dict[str, Any]]:
+        action = f"listing PodDisruptionBudgets in namespace {namespace}"
+        try:
+            return list(
+                list_raw(
+                    self._policy.list_namespaced_pod_disruption_budget,
+                    namespace,
+                    page_size=self._page_size,
+                    timeout=self._timeout,
+                )
+            )
+        # Not knowing the budgets is an outage, never a reason to delete regardless.
+        except ApiException as exc:
+            raise unavailable(exc, self.host, action) from None
+        except TRANSPORT_ERRORS as exc:
+            raise unavailable(exc, self.host, action) from None
+
+    def _budget_refusal(self, namespace: str, name: str) -> Termination | None:
+        """Why a delete of this pod must not be sent now (a skip, or the pod is gone), or
+        None. Budgets are listed first: a namespace without any needs no pod read."""
+        budgets = self._budgets(namespace)
+        if not budgets:
+            return None
+        action = f"reading pod {namespace}/{name}"
+        try:
+            pod = read_json(
+                self._core.read_namespaced_pod(
+                    name, namespace, _preload_content=False, _request_timeout=self._timeout
+                )
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return Termination(TerminationOutcome.GONE, "delete", reason=server_message(exc))
+            raise unavailable(exc, self.host, action) from None
+        except TRANSPORT_ERRORS as exc:
+            raise unavailable(exc, self.host, action) from None
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        reason = blocking_budget(budgets, labels)
+        if reason is None:
+            return None
+        return Termination(TerminationOutcome.SKIPPED, "delete", reason=reason)
+
     def terminate(
         self, namespace: str, name: str, *, method: str, grace_period: int | None
     ) -> Termination:
@@ -171,6 +218,9 @@ class KubeCluster:
                     )
                 )
             else:
+                blocked = self._budget_refusal(namespace, name)
+                if blocked is not None:
+                    return blocked
                 kwargs: dict[str, Any] = {"_request_timeout": self._timeout}
                 if grace_period is not None:
                     kwargs["grace_period_seconds"] = grace_period

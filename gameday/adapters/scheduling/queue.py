@@ -29,7 +29,7 @@ log = logging.getLogger("gameday.scheduler.queue")
 class ApschedulerQueue:
     """Fires `fire(job_id)` at each job's time on a small thread pool."""
 
-    def __init__(self, fire: Callable[[str], None], *, workers: int = 8) -> None:
+    def __init__(self, fire: Callable[[str], None] | None = None, *, workers: int = 8) -> None:
         self._fire = fire
         self._scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
@@ -40,6 +40,11 @@ class ApschedulerQueue:
         self._scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
         self._times: dict[str, datetime] = {}
         self._lock = threading.Lock()
+
+    def bind(self, fire: Callable[[str], None]) -> None:
+        """Fire jobs into `fire` (the scheduler that owns the jobs is built after its
+        queue, which it needs)."""
+        self._fire = fire
 
     @property
     def running(self) -> bool:
@@ -109,6 +114,8 @@ class ApschedulerQueue:
     def _run(self, job_id: str) -> None:
         with self._lock:
             self._times.pop(job_id, None)
+        if self._fire is None:
+            raise RuntimeError(f"job {job_id} fired before the queue was bound to a scheduler")
         self._fire(job_id)
 
     def _on_error(self, event: JobExecutionEvent) -> None:

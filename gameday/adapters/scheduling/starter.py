@@ -41,6 +41,8 @@ class ThreadedStarter:
             if not self._accepting:
                 log.info("not starting run %s: shutting down", run.id, extra={"run_id": run.id})
                 return
+            if run.id in self._threads:
+                return  # already being carried out (an ad-hoc sweep saw it again)
             thread = threading.Thread(
                 target=self._carry, args=(carrier, run), name=f"run-{run.id}", daemon=True
             )

@@ -15,7 +15,8 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from gameday.domain.ports import DeliveryFailed
+from gameday.domain.errors import Unavailable
+from gameday.domain.ports import DeliveryFailed, MessageSender, Outbox
 from gameday.domain.runs import OutgoingMessage
 
 # Retrying cannot fix these: the message itself or its destination is wrong.
@@ -133,3 +134,32 @@ class ConsoleNotifier:
         if self._with_blocks and message.blocks:
             stream.write(json.dumps(message.blocks, indent=2) + "\n")
         stream.flush()
+
+
+class DeliverNow:
+    """The Notifier port for a command that cannot wait for the service's outbox worker
+    (`gameday monkey --once` with Slack configured): it posts at once, in the run's thread
+    when there is one, and records the message as delivered in the outbox.
+
+    Rules: a message Slack did not take raises Unavailable with Slack's reason (a kill's
+    heads-up that nobody saw must stop the kill); nothing is recorded then.
+    """
+
+    def __init__(self, sender: MessageSender, outbox: Outbox) -> None:
+        self._sender = sender
+        self._outbox = outbox
+
+    def notify(self, message: OutgoingMessage) -> None:
+        """Post `message` now and record it."""
+        anchor = None
+        if message.thread_of_run is not None:
+            anchor = self._outbox.thread_of(message.thread_of_run, message.channel)
+        try:
+            remote_id = self._sender.post(
+                message, thread=anchor, broadcast=False, key=f"gameday-now-{message.kind}"
+            )
+        except DeliveryFailed as exc:
+            raise Unavailable(
+                f"Slack did not take the message to {message.channel}: {exc}"
+            ) from None
+        self._outbox.record_sent(message, remote_id=remote_id)

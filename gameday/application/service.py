@@ -1,8 +1,8 @@
 """The running service: leadership, the scheduler, housekeeping, reload and shutdown.
 
-Built by `gameday.wiring.build_service`; the `serve` command adds the HTTP server and the
-signal handlers around it. Followers keep everything but the scheduler: they answer Slack
-and health checks and take over when the leader goes.
+Built by `gameday.wiring.service.build_service`; the `serve` command adds the HTTP server
+and the signal handlers around it. Followers keep everything but the scheduler: they
+answer Slack and health checks and take over when the leader goes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from gameday.adapters.scheduling.starter import ThreadedStarter
 from gameday.domain.errors import GamedayError
 from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.services.scheduler import Scheduler
+from gameday.services.service_plan import SpecsInvalid
+
+__all__ = ["PlanLoader", "Service", "ServiceHooks", "SpecsInvalid"]
 
 log = logging.getLogger("gameday.serve")
 
@@ -28,18 +31,9 @@ log = logging.getLogger("gameday.serve")
 # the specs are invalid.
 PlanLoader = Callable[[], tuple[Sequence[PlannedOccurrence], dict[str, ScheduleRules]]]
 
-
-class SpecsInvalid(GamedayError):
-    """The specs have errors; `problems` lists every one (file:line:col: message)."""
-
-    exit_code = 2
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__(
-            f"the specs have {len(self.problems)} error(s); nothing started"
-            + (f" (first: {self.problems[0]})" if self.problems else "")
-        )
+# Seconds between two looks for approved ad-hoc runs to start (requested in Slack).
+ADHOC_SWEEP = 1.0
+APPROVAL_SWEEP = 5.0
 
 
 @dataclass
@@ -47,17 +41,30 @@ class ServiceHooks:
     """The parts other areas provide; each may be missing in a smaller build.
 
     `background` pairs are (start, stop) of threads such as the outbox worker;
-    `flush_outbox` delivers what is due once (the last step of a shutdown).
+    `flush_outbox` delivers what is due once (the last step of a shutdown); `start_adhoc`
+    starts approved ad-hoc runs (the leader calls it every ADHOC_SWEEP seconds).
     """
 
     recover: Callable[[], object] | None = None
     halt: Callable[[list[int]], object] | None = None
     expire_approvals: Callable[[], object] | None = None
+    start_adhoc: Callable[[], object] | None = None
     flush_outbox: Callable[[], object] | None = None
     background: list[tuple[Callable[[], object], Callable[[], object]]] = field(
         default_factory=list
     )
     close: list[Callable[[], object]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Entrances:
+    """How people and tools reach the service besides its schedule: the Slack WSGI app
+    for POST /slack/events and a Socket Mode handler (None when Slack is not configured),
+    and the kill switch for POST /halt (actor, reason) -> what happened."""
+
+    slack_wsgi: Callable[..., Any] | None = None
+    slack_socket: Any | None = None
+    halt: Callable[[str, str | None], str] | None = None
 
 
 class Service:
@@ -75,6 +82,7 @@ class Service:
         metrics: Metrics,
         health: Health,
         hooks: ServiceHooks,
+        entrances: Entrances | None = None,
         leader_interval: float = 5.0,
         refresh_seconds: float = 60.0,
         upcoming: Callable[[], list[str]] | None = None,
@@ -90,14 +98,14 @@ class Service:
         self.metrics = metrics
         self.health = health
         self.hooks = hooks
+        self.entrances = entrances or Entrances()
         self._refresh_seconds = refresh_seconds
         self._upcoming = upcoming
         self._plan: tuple[Sequence[PlannedOccurrence], dict[str, ScheduleRules]] = ((), {})
         self._lock = threading.RLock()
-        # Set by wiring when Slack is configured: the WSGI app for POST /slack/events and
-        # a Socket Mode handler (started by the serve command).
-        self.slack_wsgi: Callable[..., Any] | None = None
-        self.slack_socket: Any | None = None
+        # Only what was started is stopped (an early failure must not join unstarted threads).
+        self._started: list[Callable[[], object]] = []
+        self._leading = False
 
     # -- start ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -107,9 +115,11 @@ class Service:
         if self._upcoming is not None:
             for line in self._upcoming():
                 log.info("upcoming: %s", line)
-        for begin, _ in self.hooks.background:
+        for begin, end in self.hooks.background:
             begin()
+            self._started.append(end)
         self.leader.start()
+        self._leading = True
 
     def _elected(self) -> None:
         # Recovery may play rollbacks for minutes; the election loop must keep renewing
@@ -131,7 +141,9 @@ class Service:
                 log.info("recorded %d missed occurrences as skipped", len(missed))
             self.queue.every("refresh", self._refresh_seconds, self._refresh)
             if self.hooks.expire_approvals is not None:
-                self.queue.every("approvals", 5.0, self._expire)
+                self.queue.every("approvals", APPROVAL_SWEEP, self._expire)
+            if self.hooks.start_adhoc is not None:
+                self.queue.every("adhoc", ADHOC_SWEEP, self._start_adhoc)
             self.queue.start()
             self._set_health(scheduler_running=True)
             log.info("scheduler running with %d jobs", len(self.queue.jobs()))
@@ -154,6 +166,10 @@ class Service:
     def _expire(self) -> None:
         if self.hooks.expire_approvals is not None:
             self.hooks.expire_approvals()
+
+    def _start_adhoc(self) -> None:
+        if self.hooks.start_adhoc is not None and not self.health.stopping:
+            self.hooks.start_adhoc()
 
     # -- reload ---------------------------------------------------------------------------
     def reload(self) -> bool:
@@ -193,17 +209,19 @@ class Service:
         halt = self.hooks.halt or (lambda _ids: None)
         if not self.starter.drain(grace, halt):
             log.error("runs still active after halting: %s", self.starter.active())
-        for _, end in reversed(self.hooks.background):
+        for end in reversed(self._started):
             try:
                 end()
             except Exception:
                 log.exception("stopping a background worker failed")
+        self._started.clear()
         if self.hooks.flush_outbox is not None:
             try:
                 self.hooks.flush_outbox()  # deliver what the last runs queued
             except Exception:
                 log.exception("outbox flush failed")
-        self.leader.stop(release=True)
+        if self._leading:
+            self.leader.stop(release=True)
         for close in self.hooks.close:
             try:
                 close()

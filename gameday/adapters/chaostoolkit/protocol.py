@@ -1,0 +1,32 @@
+"""The supervisor <-> worker protocol in one place: how a worker is started, what its
+flags mean, what its exit codes say and which signals it understands.
+
+- `python -m gameday.wiring.worker RUN_ID [--lifeline]` runs one run that is already
+  `running`; `--standby` starts a worker before its run exists (imports done, database
+  open) and reads RUN_ID from stdin; `RUN_ID --rollbacks-only` plays only the rollbacks
+  (crash recovery of a dead worker).
+- Lifeline: stdin is a pipe only the supervisor writes to and keeps open; end of input
+  means the supervisor is gone (or let the worker go): the worker interrupts its run with
+  rollbacks and ends it `interrupted`.
+- Signals: SIGUSR1 halts (chaoslib interrupts the activity, the rollbacks play); SIGTERM
+  is the first step of a hard stop.
+"""
+
+from __future__ import annotations
+
+import signal
+
+WORKER_MODULE = "gameday.wiring.worker"
+STANDBY = "--standby"
+LIFELINE = "--lifeline"
+ROLLBACKS_ONLY = "--rollbacks-only"
+
+HALT_SIGNAL = signal.SIGUSR1
+STOP_SIGNAL = signal.SIGTERM
+
+# Exit codes: 0 completed, 1 deviated or failed, 2 aborted, interrupted or not runnable,
+# 3 an unexpected error (the supervisor records the run's end).
+NOT_RUNNABLE = 2
+CRASHED = 3
+
+USAGE = f"usage: python -m {WORKER_MODULE} RUN_ID [{LIFELINE}|{ROLLBACKS_ONLY}] | {STANDBY}"
