@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
     default_channel: str = "#gameday"
+    slack_operators: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="who may /gameday run, resume, pause and unpause: Slack user ids (U…, W…) "
+        "and user group ids (S…), comma-separated; empty: every approver the specs name",
+    )
 
     # HTTP server
     host: str = "127.0.0.1"
@@ -82,6 +88,18 @@ class Settings(BaseSettings):
         # One variable, comma-separated, as people write it: GAMEDAY_TARGET_NAMESPACES=a,b
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("slack_operators", mode="before")
+    @classmethod
+    def _split_operators(cls, value: Any) -> Any:
+        # Comma-separated like target_namespaces; ids only, since Slack sends ids, never
+        # names: a name here would match nobody and lock everyone out unnoticed.
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for item in value if isinstance(value, list) else []:
+            if not re.fullmatch(r"[UWS][A-Z0-9]{2,}", str(item)):
+                raise ValueError(f"{item!r} is not a Slack user (U…, W…) or user group (S…) id")
         return value
 
     def resolved_database_url(self) -> str:

@@ -20,7 +20,7 @@ from gameday.adapters.scheduling.queue import ApschedulerQueue
 from gameday.adapters.scheduling.starter import ThreadedStarter
 from gameday.domain.errors import GamedayError
 from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
-from gameday.services.scheduler import Scheduler
+from gameday.services.scheduler import PastPlan, Scheduler
 from gameday.services.service_plan import SpecsInvalid
 
 __all__ = ["PlanLoader", "Service", "ServiceHooks", "SpecsInvalid"]
@@ -34,6 +34,8 @@ PlanLoader = Callable[[], tuple[Sequence[PlannedOccurrence], dict[str, ScheduleR
 # Seconds between two looks for approved ad-hoc runs to start (requested in Slack).
 ADHOC_SWEEP = 1.0
 APPROVAL_SWEEP = 5.0
+# Seconds between the leader's heartbeats (the next start measures what it missed from it).
+HEARTBEAT = 10.0
 
 
 @dataclass
@@ -49,6 +51,7 @@ class ServiceHooks:
     halt: Callable[[list[int]], object] | None = None
     expire_approvals: Callable[[], object] | None = None
     start_adhoc: Callable[[], object] | None = None
+    past_plan: PastPlan | None = None
     flush_outbox: Callable[[], object] | None = None
     background: list[tuple[Callable[[], object], Callable[[], object]]] = field(
         default_factory=list
@@ -136,9 +139,13 @@ class Service:
                 return
             occurrences, rules = self._plan
             self.scheduler.reconcile(occurrences, rules)
+            if self.hooks.past_plan is not None:
+                self.scheduler.record_downtime(self.hooks.past_plan)
             missed = self.scheduler.skip_missed()
             if missed:
                 log.info("recorded %d missed occurrences as skipped", len(missed))
+            self.scheduler.mark_alive()
+            self.queue.every("alive", HEARTBEAT, self.scheduler.mark_alive)
             self.queue.every("refresh", self._refresh_seconds, self._refresh)
             if self.hooks.expire_approvals is not None:
                 self.queue.every("approvals", APPROVAL_SWEEP, self._expire)
@@ -199,7 +206,8 @@ class Service:
     def stop(self, *, grace: float) -> None:
         """Stop taking new work, let running runs finish up to `grace` seconds, then halt
         them (rollbacks run), flush the outbox and release leadership."""
-        log.info("shutting down: no new runs; waiting up to %.0fs for running ones", grace)
+        if self._leading:
+            log.info("shutting down: no new runs; waiting up to %.0fs for running ones", grace)
         self._set_health(stopping=True)
         with self._lock:  # a takeover in progress finishes (or sees `stopping`) first
             pass
@@ -227,7 +235,9 @@ class Service:
                 close()
             except Exception:
                 log.exception("close failed")
-        log.info("stopped")
+        if self._leading:
+            log.info("stopped")
+        self._leading = False
 
     def _set_health(self, **facts: bool) -> None:
         self.health.update(**facts)

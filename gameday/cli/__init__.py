@@ -24,6 +24,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"gameday {version('gameday')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -35,6 +43,13 @@ def _root(
         file_okay=False,
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print gameday's version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
 ) -> None:
     """Safe, routine chaos engineering: GameDays and Chaos-Monkey kills inside safety windows."""
     ctx.obj = CliState(home=(home or Path.cwd()).resolve(), debug=debug)
@@ -101,14 +116,14 @@ def _main() -> None:
 
 
 def _is_click_error(exc: Exception) -> bool:
-    # typer 0.29 and later raise their own copy of click's exceptions (typer._click);
-    # earlier versions raise click's.
-    import click
-
-    if isinstance(exc, click.ClickException):
-        return True
-    vendored = sys.modules.get("typer._click.exceptions")
-    return vendored is not None and isinstance(exc, vendored.ClickException)
+    # typer 0.29 and later raise their own copy of click's exceptions (typer._click) and do
+    # not install click; earlier versions raise click's. Whichever raised is imported
+    # already, so look it up rather than import a package that may not be installed.
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        module = sys.modules.get(name)
+        if module is not None and isinstance(exc, module.ClickException):
+            return True
+    return False
 
 
 __all__ = ["CliState", "app", "main", "state_from"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,12 @@ def run_command(
         "--var",
         help="Configuration value key[:type]=value, as `chaos run --var` (repeatable).",
     ),
+    var_file: list[str] = typer.Option(
+        [],
+        "--var-file",
+        help="Configuration and secrets from a JSON or YAML file, or environment variables "
+        "from a .env file, as `chaos run --var-file` (repeatable; --var wins).",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON only."),
 ) -> None:
     """Run one runbook now, recorded like a scheduled run.
@@ -59,12 +66,23 @@ def run_command(
     workers.prepare()
     try:
         wiring.check_run_vars(var)
-        code = _run(workers, settings, runbook, live=is_live, var=var, quiet=json_output)
+        options = {"var": var, **_var_file_options(var_file)}
+        code = _run(workers, settings, runbook, live=is_live, options=options, quiet=json_output)
     finally:
         workers.close()
     # sys.exit rather than typer.Exit: the root runs click with standalone_mode=False,
     # which turns typer.Exit into a return value that main() does not pass on.
     sys.exit(code)
+
+
+def _var_file_options(paths: list[str]) -> dict[str, Any]:
+    """The run options recording `--var-file` files (none when there are none); a file
+    that cannot be read or parsed is an InvalidInput before anything is recorded."""
+    if not paths:
+        return {}
+    from gameday.adapters.chaostoolkit.runbooks import var_file_options
+
+    return {"var_file": var_file_options(paths)}
 
 
 def _run(
@@ -73,7 +91,7 @@ def _run(
     runbook: str,
     *,
     live: bool,
-    var: list[str],
+    options: dict[str, Any],
     quiet: bool,
 ) -> int:
     from gameday import wiring
@@ -97,7 +115,7 @@ def _run(
     )
     progress = _Progress(quiet=quiet)
     final = runs.get(run.id)
-    if flow.start(run, actor=requester, options={"var": var}) is not None:
+    if flow.start(run, actor=requester, options=options) is not None:
         while True:
             try:
                 final = flow.watch(run.id, actor=requester, on_event=progress.show)
@@ -200,11 +218,7 @@ def _line(event: RunEvent) -> str | None:
         case ex.ACTIVITY_STARTED:
             return f"  … {p.get('type')} [bold]{p.get('name')}[/]"
         case ex.ACTIVITY_FINISHED:
-            ok = p.get("status") == "succeeded"
-            mark = "[green]✔[/]" if ok else "[red]✘[/]"
-            took = p.get("duration")
-            seconds = f" in {took:.2f}s" if isinstance(took, int | float) else ""
-            return f"  {mark} {p.get('type')} {p.get('name')}: {p.get('status')}{seconds}"
+            return _finished_line(p)
         case ex.ROLLBACK_STARTED:
             return "  ↩ rollbacks"
         case ex.HALT_REQUESTED | ex.TIMED_OUT | ex.HARD_STOPPED | ex.INTERRUPTED:
@@ -212,3 +226,17 @@ def _line(event: RunEvent) -> str | None:
         case ex.WORKER_FAILED:
             return f"  [red]cannot run: {p.get('reason')}[/]"
     return None
+
+
+def _finished_line(p: Mapping[str, Any]) -> str:
+    """What became of one activity: skipped (a dry run calls no provider), outside its
+    tolerance (a steady-state probe that ran but missed), or its status."""
+    what = f"{p.get('type')} {p.get('name')}"
+    if p.get("dry"):
+        return f"  [dim]○ {what}: skipped (dry run)[/]"
+    took = p.get("duration")
+    seconds = f" in {took:.2f}s" if isinstance(took, int | float) else ""
+    if p.get("status") == "succeeded" and p.get("tolerance_met") is False:
+        return f"  [red]✘[/] {what}: outside tolerance{seconds}"
+    mark = "[green]✔[/]" if p.get("status") == "succeeded" else "[red]✘[/]"
+    return f"  {mark} {what}: {p.get('status')}{seconds}"

@@ -34,11 +34,16 @@ def serve(
 ) -> None:
     """Run the service: plan and run the schedules unattended, serve Slack and health.
 
-    SIGHUP re-reads the specs and applies only the differences; SIGTERM lets running runs
-    finish (GAMEDAY_SHUTDOWN_GRACE seconds), halts the rest with rollbacks, flushes the
-    outbox, releases leadership and exits 0.
+    SIGHUP re-reads the specs and applies only the differences (invalid specs: the old plan
+    is kept); SIGTERM or Ctrl-C lets running runs finish (GAMEDAY_SHUTDOWN_GRACE seconds),
+    halts the rest with rollbacks, flushes the outbox, releases leadership and exits 0.
+
+    Exit codes: 0 stopped cleanly; 2 invalid specs or settings (every problem listed);
+    3 the database cannot be opened or the port is in use; 4 another serve already uses
+    this SQLite database.
     """
     from gameday.adapters.observability.logs import configure_logging
+    from gameday.domain.errors import Unavailable
     from gameday.services.service_plan import SpecsInvalid
     from gameday.web.app import create_app
     from gameday.web.server import HttpServer
@@ -66,14 +71,6 @@ def serve(
         d["leader_election"],
         extra={k: v for k, v in d.items()},
     )
-    try:
-        service.start()
-    except SpecsInvalid as exc:
-        for problem in exc.problems:
-            typer.echo(problem, err=True)
-        service.stop(grace=0)
-        raise
-
     entrances = service.entrances
     token = settings.halt_token.get_secret_value() if settings.halt_token else None
     app = create_app(
@@ -83,7 +80,23 @@ def serve(
         halt=entrances.halt,
         halt_token=token,
     )
-    server = HttpServer(app, host=settings.host, port=settings.port)
+    # Listen before anything is scheduled: a port in use must stop the start, not a
+    # service that already leads.
+    try:
+        server = HttpServer(app, host=settings.host, port=settings.port)
+    except OSError as exc:
+        service.stop(grace=0)
+        raise Unavailable(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+        ) from None
+    try:
+        service.start()
+    except SpecsInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        server.stop()
+        service.stop(grace=0)
+        raise
     log.info(
         "listening on %s (/healthz, /readyz, /metrics%s%s)",
         server.url,

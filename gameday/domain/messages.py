@@ -1,10 +1,16 @@
 """What gameday says in Slack: Block Kit messages with a plain-text fallback, built from runs.
 
 Rules:
-- text a person typed (notes, reasons, summaries) can never mention anyone, link anywhere
-  or format: in blocks it goes into `plain_text` objects, in mrkdwn it is escaped with
-  `escape_mrkdwn` (`&`, `<`, `>` as entities; `*_~` and backticks fenced by zero-width
-  spaces so they cannot open or close formatting);
+- one rendering path: mrkdwn (block text and every message's fallback `text`, which Slack
+  also parses) is a `Mrkdwn` string, made only by `md` (our own template, arguments
+  escaped), `mention`, `date_token` and `code`; builders take our markup as Mrkdwn and
+  user or spec text as plain `str`, so no caller can pass text a person typed as markup;
+- text a person or a spec wrote (notes, reasons, titles, names, errors) can never mention
+  anyone, link anywhere or format: in blocks it goes into `plain_text` objects, in mrkdwn
+  it is escaped with `escape_mrkdwn` (`&`, `<`, `>` as entities; `*_~` and backticks
+  fenced by zero-width spaces so they cannot open or close formatting);
+- every message stays within Slack's limits (`TEXT_LIMIT`, `SECTION_LIMIT`, …): long text
+  is cut with "…", never inside one of our tokens, an entity or a fence;
 - every time carries its zone and offset, plus a `<!date^…>` token so each reader also
   sees it in their own local time;
 - action ids carry the run id (`gameday:approve:42`), so a click names its run even when
@@ -14,9 +20,10 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,32 +36,118 @@ ACTION_PREFIX = "gameday"
 ACTIONS = ("approve", "reject", "postpone", "veto", "halt")
 ACTION_ID = re.compile(rf"^{ACTION_PREFIX}:(?P<verb>{'|'.join(ACTIONS)}):(?P<run>\d+)$")
 
+# Slack's limits: chat.postMessage's `text`, and Block Kit's
+# (https://api.slack.com/reference/block-kit).
+TEXT_LIMIT = 40_000
+SECTION_LIMIT = 3_000
+FIELD_LIMIT = 2_000
+HEADER_LIMIT = 150
+BUTTON_LIMIT = 75
+MAX_BLOCKS = 50
+MAX_FIELDS = 10
+CONFIRM_LIMITS = {"title": 100, "text": 300, "confirm": 30, "deny": 30}
+
 _ZWSP = "\u200b"
 _FORMATTING = re.compile(r"([*_~`])")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_ENTITY_TAIL = len("&amp;") - 1
 
 
-def escape_mrkdwn(text: str) -> str:
+class Mrkdwn(str):
+    """Text safe to send where Slack parses mrkdwn: our own markup with any user text
+    escaped in. Make it with `md`, `mention`, `date_token`, `code` or `escape_mrkdwn`."""
+
+    __slots__ = ()
+
+
+def escape_mrkdwn(text: str) -> Mrkdwn:
     """Make user text inert in mrkdwn: no mentions, links or formatting."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _FORMATTING.sub(rf"{_ZWSP}\1{_ZWSP}", text)
+    return Mrkdwn(_FORMATTING.sub(rf"{_ZWSP}\1{_ZWSP}", text))
 
 
-def plain(text: str, limit: int = 3000) -> dict[str, Any]:
-    """A plain_text object (never parsed for mentions or formatting), cut to Slack's limit."""
+def _inert(value: object) -> str:
+    if isinstance(value, Mrkdwn):
+        return value
+    if isinstance(value, Enum):  # our own vocabulary (states, kinds), never typed by anyone
+        return str(value.value)
+    if isinstance(value, int | float):
+        return str(value)
+    return escape_mrkdwn(str(value))
+
+
+def md(template: str, /, *args: object) -> Mrkdwn:
+    """Our own mrkdwn `template` (a literal we wrote) with its `{}` filled in: Mrkdwn as
+    is, enum values and numbers as text, anything else escaped as user text."""
+    return Mrkdwn(template.format(*(_inert(a) for a in args)))
+
+
+def join_md(separator: str, parts: Iterable[object]) -> Mrkdwn:
+    """`parts` (as `md` treats arguments) joined by our own `separator`."""
+    return Mrkdwn(separator.join(_inert(p) for p in parts))
+
+
+def code(text: str) -> Mrkdwn:
+    """Inline code (Slack does not format inside it, though it still reads `&<>`), or
+    fully escaped text when the text could break out of the backticks."""
+    if "`" in text or "\n" in text:
+        return escape_mrkdwn(text)
+    return Mrkdwn("`" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "`")
+
+
+def plain(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    """A plain_text object (never parsed for mentions or formatting), cut to `limit`."""
     return {"type": "plain_text", "text": _cut(text, limit) or " ", "emoji": False}
 
 
-def mrkdwn(text: str) -> dict[str, Any]:
-    """A mrkdwn object for text we wrote ourselves (user text must be escaped first)."""
-    return {"type": "mrkdwn", "text": _cut(text, 3000)}
+def mrkdwn(text: Mrkdwn, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    """A mrkdwn object, cut to `limit` (a plain str given by mistake is shown inert)."""
+    safe = text if isinstance(text, Mrkdwn) else escape_mrkdwn(text)
+    return {"type": "mrkdwn", "text": _cut_markup(safe, limit) or " "}
 
 
-def mention(slack_id: str) -> str:
+def section(text: Mrkdwn) -> Block:
+    """A section of our own mrkdwn."""
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def plain_sections(text: str, *, most: int = 4) -> list[Block]:
+    """User text as plain_text sections of at most SECTION_LIMIT each (at most `most`
+    of them; the last is cut)."""
+    chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [""]
+    if len(chunks) > most:
+        chunks = [*chunks[: most - 1], text[(most - 1) * SECTION_LIMIT :]]
+    return [{"type": "section", "text": plain(chunk)} for chunk in chunks]
+
+
+def line_sections(lines: Sequence[Mrkdwn], *, most: int) -> list[Block]:
+    """Lines of our own mrkdwn packed into at most `most` sections of at most
+    SECTION_LIMIT each; the lines that do not fit are counted in a last line."""
+    chunks: list[list[str]] = []
+    size = 0
+    for line in (_cut_markup(line, SECTION_LIMIT) for line in lines):
+        if not chunks or size + 1 + len(line) > SECTION_LIMIT:
+            chunks.append([])
+            size = -1
+        chunks[-1].append(line)
+        size += 1 + len(line)
+    if len(chunks) > most:
+        chunks = chunks[:most]
+        last, shown = chunks[-1], sum(len(chunk) for chunk in chunks)
+        more = f"… {len(lines) - shown} more"
+        while last and sum(len(line) + 1 for line in last) + len(more) > SECTION_LIMIT:
+            last.pop()
+            shown -= 1
+            more = f"… {len(lines) - shown} more"
+        last.append(more)
+    return [section(Mrkdwn("\n".join(chunk))) for chunk in chunks]
+
+
+def mention(slack_id: str) -> Mrkdwn:
     """A mention of a user (`U…`/`W…`) or user group (`S…`); anything else is escaped."""
     if not _SLACK_ID.match(slack_id):
         return escape_mrkdwn(slack_id)
-    return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"
+    return Mrkdwn(f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>")
 
 
 def format_when(at: datetime, zone: str) -> str:
@@ -64,9 +157,10 @@ def format_when(at: datetime, zone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({offset[:3]}:{offset[3:]})"
 
 
-def date_token(at: datetime, zone: str) -> str:
+def date_token(at: datetime, zone: str) -> Mrkdwn:
     """Slack's date token: each reader sees local time; the fallback keeps the zone."""
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{format_when(at, zone)}>"
+    shown = escape_mrkdwn(format_when(at, zone))
+    return Mrkdwn(f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{shown}>")
 
 
 def action_id(verb: str, run_id: int) -> str:
@@ -78,10 +172,19 @@ def action_id(verb: str, run_id: int) -> str:
 
 @dataclass(frozen=True)
 class Message:
-    """A message's Block Kit blocks and the plain-text fallback notifications show."""
+    """A message's Block Kit blocks and the fallback text notifications show.
 
-    text: str
+    Rules: the fallback is parsed like mrkdwn, so it is Mrkdwn (a plain str is shown
+    inert); it is cut to TEXT_LIMIT and never empty.
+    """
+
+    text: Mrkdwn
     blocks: list[Block] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        safe = self.text if isinstance(self.text, Mrkdwn) else escape_mrkdwn(self.text)
+        # Never empty: Slack refuses a message without text or blocks (`no_text`).
+        object.__setattr__(self, "text", Mrkdwn(_cut_markup(safe, TEXT_LIMIT) or " "))
 
     def outgoing(self, channel: str, *, run_id: int | None, kind: str) -> OutgoingMessage:
         """This message addressed to a channel, for the outbox."""
@@ -169,30 +272,50 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _cut_markup(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    # Never end inside one of our tokens (`<@U…>`, `<!date^…|…>`), an entity (`&amp;`) or
+    # a fence (ZWSP*ZWSP): half of one shows as garbage, or as a character user text
+    # was not meant to have, or leaves formatting open.
+    opened = head.rfind("<")
+    if opened > head.rfind(">"):
+        head = head[:opened]
+    amp = head.rfind("&", max(0, len(head) - _ENTITY_TAIL))
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    if head[-2:-1] == _ZWSP and _FORMATTING.fullmatch(head[-1:]):
+        head = head[:-2]
+    return head + "…"
+
+
 def _facts(brief: RunBrief, approvers: Sequence[str]) -> list[Block]:
     run = brief.run
     fields = [
-        mrkdwn(f"*When*\n{date_token(run.planned_at, brief.timezone)}"),
-        mrkdwn(f"*Run*\n#{run.id}{' (dry run)' if run.dry_run else ' (live)'}"),
+        md("*When*\n{}", date_token(run.planned_at, brief.timezone)),
+        md("*Run*\n#{} ({})", run.id, "dry run" if run.dry_run else "live"),
     ]
     if run.runbook:
-        fields.append(mrkdwn(f"*Runbook*\n{escape_mrkdwn(run.runbook)}"))
+        fields.append(md("*Runbook*\n{}", run.runbook))
     if brief.blast_radius:
-        fields.append(mrkdwn(f"*Blast radius*\n{escape_mrkdwn(brief.blast_radius)}"))
+        fields.append(md("*Blast radius*\n{}", brief.blast_radius))
     if brief.policy is not None:
-        who = ", ".join(mention(x) for x in sorted(brief.policy.users | brief.policy.usergroups))
-        got = ", ".join(mention(a) for a in approvers) or "none yet"
+        who = join_md(
+            ", ", (mention(x) for x in sorted(brief.policy.users | brief.policy.usergroups))
+        )
+        got = join_md(", ", (mention(a) for a in approvers)) or md("none yet")
         fields.append(
-            mrkdwn(f"*Approvals*\n{len(approvers)} of {brief.policy.quorum} ({got})\nfrom {who}")
+            md("*Approvals*\n{} of {} ({})\nfrom {}", len(approvers), brief.policy.quorum, got, who)
         )
     if run.requester:
-        fields.append(mrkdwn(f"*Requested by*\n{mention(run.requester)}"))
+        fields.append(md("*Requested by*\n{}", mention(run.requester)))
     blocks: list[Block] = [
-        {"type": "header", "text": plain(f"{brief.noun}: {brief.title}", 150)},
-        {"type": "section", "fields": fields[:10]},
+        {"type": "header", "text": plain(f"{brief.noun}: {brief.title}", HEADER_LIMIT)},
+        {"type": "section", "fields": [mrkdwn(f) for f in fields[:MAX_FIELDS]]},
     ]
     if brief.summary:
-        blocks.append({"type": "section", "text": plain(brief.summary)})
+        blocks += plain_sections(brief.summary, most=2)
     return blocks
 
 
@@ -200,7 +323,7 @@ def _button(verb: str, label: str, run_id: int, style: str | None = None) -> Blo
     button: Block = {
         "type": "button",
         "action_id": action_id(verb, run_id),
-        "text": plain(label),
+        "text": plain(label, BUTTON_LIMIT),
         "value": str(run_id),
     }
     if style:
@@ -208,9 +331,9 @@ def _button(verb: str, label: str, run_id: int, style: str | None = None) -> Blo
     return button
 
 
-def _fallback(brief: RunBrief, lead: str) -> str:
+def _fallback(brief: RunBrief, lead: str) -> Mrkdwn:
     when = format_when(brief.run.planned_at, brief.timezone)
-    return f"{brief.noun} {escape_mrkdwn(brief.title)} (run #{brief.run.id}) {lead} {when}"
+    return md("{} {} (run #{}) {} {}", brief.noun, brief.title, brief.run.id, lead, when)
 
 
 def gameday_announcement(brief: RunBrief, approvers: Sequence[str] = ()) -> Message:
@@ -220,11 +343,11 @@ def gameday_announcement(brief: RunBrief, approvers: Sequence[str] = ()) -> Mess
     buttons = [
         _button("approve", "Approve", run_id, "primary"),
         _button("reject", "Reject", run_id),
+        _button("postpone", "Postpone", run_id),
     ]
-    buttons.append(_button("postpone", "Postpone", run_id))
     blocks.append({"type": "actions", "block_id": f"run:{run_id}", "elements": buttons})
     asks = " Approval needed." if brief.policy is not None else ""
-    return Message(_fallback(brief, "planned for") + "." + asks, blocks)
+    return Message(md("{}.{}", _fallback(brief, "planned for"), asks), blocks)
 
 
 def monkey_heads_up(brief: RunBrief) -> Message:
@@ -238,35 +361,37 @@ def monkey_heads_up(brief: RunBrief) -> Message:
             "elements": [_button("veto", "Veto", run_id, "danger")],
         }
     )
-    return Message(_fallback(brief, "at") + ". Anyone here may veto.", blocks)
+    return Message(md("{}. Anyone here may veto.", _fallback(brief, "at")), blocks)
 
 
 def running_message(brief: RunBrief) -> Message:
     """The announcement while the run is running: a Halt button behind a confirm dialog."""
     run_id = brief.run.id
     halt = _button("halt", "Halt", run_id, "danger")
+    limits = CONFIRM_LIMITS
     halt["confirm"] = {
-        "title": plain("Halt this run?"),
-        "text": plain("gameday stops the experiment and rolls back its changes."),
-        "confirm": plain("Halt"),
-        "deny": plain("Keep running"),
+        "title": plain("Halt this run?", limits["title"]),
+        "text": plain("gameday stops the experiment and rolls back its changes.", limits["text"]),
+        "confirm": plain("Halt", limits["confirm"]),
+        "deny": plain("Keep running", limits["deny"]),
         "style": "danger",
     }
     blocks = _facts(brief, ())
-    blocks.append({"type": "context", "elements": [mrkdwn(":arrow_forward: Running")]})
+    blocks.append({"type": "context", "elements": [mrkdwn(md(":arrow_forward: Running"))]})
     blocks.append({"type": "actions", "block_id": f"run:{run_id}", "elements": [halt]})
-    return Message(_fallback(brief, "is running, started for") + ".", blocks)
+    return Message(md("{}.", _fallback(brief, "is running, started for")), blocks)
 
 
 DECISION_ICONS = {
-    "approved": ":white_check_mark:",
-    "rejected": ":no_entry:",
-    "expired": ":hourglass:",
-    "postponed": ":calendar:",
-    "vetoed": ":no_entry:",
-    "halted": ":octagonal_sign:",
-    "skipped": ":fast_forward:",
+    "approved": md(":white_check_mark:"),
+    "rejected": md(":no_entry:"),
+    "expired": md(":hourglass:"),
+    "postponed": md(":calendar:"),
+    "vetoed": md(":no_entry:"),
+    "halted": md(":octagonal_sign:"),
+    "skipped": md(":fast_forward:"),
 }
+INFO_ICON = md(":information_source:")
 
 
 def decided_message(
@@ -278,27 +403,29 @@ def decided_message(
     approvers: Sequence[str] = (),
 ) -> Message:
     """The announcement after a decision: no buttons, and who decided (and why)."""
-    icon = DECISION_ICONS.get(outcome, ":information_source:")
-    who = ", ".join(mention(u) for u in by)
-    line = f"{icon} *{outcome.capitalize()}*" + (f" by {who}" if who else "")
+    icon = DECISION_ICONS.get(outcome, INFO_ICON)
+    who = join_md(", ", (mention(u) for u in by))
+    line = md("{} *{}*", icon, outcome.capitalize())
+    if who:
+        line = md("{} by {}", line, who)
     blocks = _facts(brief, approvers)
     blocks.append({"type": "context", "elements": [mrkdwn(line)]})
     if reason:
         blocks.append({"type": "context", "elements": [plain(f"Reason: {reason}")]})
-    text = f"{_fallback(brief, 'planned for')}: {outcome}"
+    text = md("{}: {}", _fallback(brief, "planned for"), outcome)
     if who:
-        text += f" by {who}"
+        text = md("{} by {}", text, who)
     if reason:
-        text += f" ({escape_mrkdwn(reason)})"
+        text = md("{} ({})", text, reason)
     return Message(text, blocks)
 
 
-def thread_note(text: str, *, actor: str | None = None, user_text: str | None = None) -> Message:
-    """A thread reply: our own line of mrkdwn, optionally followed by inert user text."""
-    head = f"{mention(actor)} {text}" if actor else text
-    blocks: list[Block] = [{"type": "section", "text": mrkdwn(head)}]
+def thread_note(text: Mrkdwn, *, actor: str | None = None, user_text: str | None = None) -> Message:
+    """A thread reply: our own line of mrkdwn (by `actor`), then inert user text."""
+    head = md("{} {}", mention(actor), text) if actor else text
+    blocks: list[Block] = [section(head)]
     fallback = head
     if user_text:
-        blocks.append({"type": "section", "text": plain(user_text)})
-        fallback += f": {escape_mrkdwn(user_text)}"
+        blocks += plain_sections(user_text)
+        fallback = md("{}: {}", head, user_text)
     return Message(fallback, blocks)

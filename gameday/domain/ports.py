@@ -185,6 +185,32 @@ class ControlState(Protocol):
         """Every paused schedule, by name."""
         ...
 
+    def record_refusal(self, *, actor: str, action: str, reason: str) -> None:
+        """Add to the control log that `actor` was refused `action`, and why."""
+        ...
+
+
+class ServiceMarks(Protocol):
+    """What a service remembers between its lives: when a leader was last alive (to
+    record what it missed while none ran) and the specs it planned from (to replan what
+    changed while it was stopped)."""
+
+    def mark_alive(self, *, actor: str) -> None:
+        """Record that a leader is alive now."""
+        ...
+
+    def last_alive(self) -> datetime | None:
+        """When a leader was last recorded alive (None: never)."""
+        ...
+
+    def planned_digests(self) -> dict[str, str]:
+        """The digest of each schedule's spec as last planned, by schedule name."""
+        ...
+
+    def record_digests(self, digests: Mapping[str, str], *, actor: str) -> None:
+        """Remember these digests (and forget schedules no longer planned)."""
+        ...
+
 
 class Outbox(Protocol):
     """Outgoing messages waiting for delivery, in order per channel."""

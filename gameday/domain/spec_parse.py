@@ -273,17 +273,56 @@ def parse_runbook(
 
 
 def locate_message(doc: YamlDoc, message: str) -> Mark:
-    """Best position for a message that names no position (chaoslib's): the first quoted
-    name in it that the document contains, else a key the message names, else 1:1."""
+    """Best position for a message that names no line (chaoslib's).
+
+    Rules: a message that starts with a document path (`method[1]: ...`, as the runbook
+    checker prefixes the activity at fault) points inside that node: at the first quoted
+    name in the message written there, else at the node itself; otherwise at the first
+    quoted name the document contains, else a top-level key the message names, else 1:1.
+    """
+    path = _leading_path(message)
+    if path is not None and doc.get(path) is not None:
+        return _quoted_within(doc, message, path) or doc.mark(path)
+    return _quoted_within(doc, message, ()) or _named_key(doc, message) or Mark(1, 1)
+
+
+_PATH_PREFIX = re.compile(r"([A-Za-z_][\w-]*(?:\[\d+\]|\.[A-Za-z_][\w-]*)*): ")
+_PATH_PART = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][\w-]*)")
+
+
+def _leading_path(message: str) -> Path | None:
+    """The document path a message starts with (`steady-state-hypothesis.probes[0]: `)."""
+    found = _PATH_PREFIX.match(message)
+    if found is None:
+        return None
+    return tuple(int(index) if index else key for index, key in _PATH_PART.findall(found.group(1)))
+
+
+def _quoted_within(doc: YamlDoc, message: str, path: Path) -> Mark | None:
+    """Where the first quoted name of the message is written under `path` (a value or a
+    key), the earliest such place for each name."""
     for quoted in re.findall(r"'([^']+)'", message):
-        found = doc.find_scalar(quoted)
-        if found is not None:
-            return found
+        marks = [
+            mark
+            for where, mark in doc.values.items()
+            if where[: len(path)] == path and doc.get(where) == quoted
+        ]
+        marks += [
+            mark
+            for where, mark in doc.keys.items()
+            if where[: len(path)] == path and where and where[-1] == quoted
+        ]
+        if marks:
+            return min(marks, key=lambda m: (m.line, m.col))
+    return None
+
+
+def _named_key(doc: YamlDoc, message: str) -> Mark | None:
     lowered = message.lower()
     for word, key in _MESSAGE_KEYS:
         if word in lowered and (key,) in doc.keys:
             return doc.keys[(key,)]
-    return Mark(1, 1)
+    return None
 
 
 # Words chaoslib's messages use for the top-level key they are about, most specific first.

@@ -34,6 +34,7 @@ from gameday.domain.messages import (
     date_token,
     decided_message,
     gameday_announcement,
+    md,
     monkey_heads_up,
     thread_note,
 )
@@ -190,7 +191,7 @@ class ApprovalService:
             self._refuse(run, actor, None, f"only approvers may postpone this run ({who})")
         later = run.planned_at + self._postpone_by
         note = thread_note(
-            f"postponed this run to {date_token(later, info.brief.timezone)}",
+            md("postponed this run to {}", date_token(later, info.brief.timezone)),
             actor=actor,
             user_text=reason,
         )
@@ -312,7 +313,7 @@ class ApprovalService:
                     info.channel, run_id=run.id, kind="update"
                 ),
                 thread_note(
-                    f"approved ({len(approvers)} of {policy.quorum})", actor=actor
+                    md("approved ({} of {})", len(approvers), policy.quorum), actor=actor
                 ).outgoing(info.channel, run_id=run.id, kind="thread"),
             ]
         )
@@ -337,7 +338,7 @@ class ApprovalService:
             decided_message(
                 info.brief, outcome, by=by, reason=reason, approvers=approvers
             ).outgoing(info.channel, run_id=run.id, kind="update"),
-            thread_note(outcome, actor=actor, user_text=reason).outgoing(
+            thread_note(md("{}", outcome), actor=actor, user_text=reason).outgoing(
                 info.channel, run_id=run.id, kind="thread"
             ),
         ]

@@ -5,21 +5,25 @@ Rules:
 - `run` takes a runbook *name* known to the catalog, never a path;
 - halting always works, for anyone; it engages the kill switch (nothing new starts,
   running runs roll back) and says so in the default channel;
+- only operators may change what chaos runs (`run`, `resume`, `pause`, `unpause`): the
+  configured Slack user and user group ids, else every approver the specs name (read
+  from the live catalog each time, so a reload is seen); a refusal changes nothing but
+  one entry in the control log, and raises NotAnOperator;
 - notes and reasons are stored as typed and only escaped when shown.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from gameday.domain.durations import format_duration
-from gameday.domain.errors import InvalidInput, NotFound
+from gameday.domain.errors import GamedayError, InvalidInput, NotFound
 from gameday.domain.lifecycle import FINAL_STATES
-from gameday.domain.messages import thread_note
-from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository
+from gameday.domain.messages import md, thread_note
+from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository, UserGroups
 from gameday.domain.runs import (
     KillSwitch,
     NewRun,
@@ -38,6 +42,49 @@ from gameday.services.execution import KillSwitchEngaged
 
 _RUNBOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WAITING = (RunState.PLANNED, RunState.ANNOUNCED, RunState.AWAITING_APPROVAL, RunState.APPROVED)
+
+
+@dataclass(frozen=True)
+class Operators:
+    """Who may change what chaos runs from Slack: Slack user ids (`U…`/`W…`) and user group ids
+    (`S…`); `configured` says whether they come from the settings or the specs."""
+
+    users: frozenset[str]
+    usergroups: frozenset[str]
+    configured: bool
+
+    @classmethod
+    def of(cls, ids: Iterable[str], *, configured: bool) -> Operators:
+        """Operators from a list of ids: `S…` are user groups, the others users."""
+        listed = set(ids)
+        groups = {i for i in listed if i.startswith("S")}
+        return cls(frozenset(listed - groups), frozenset(groups), configured)
+
+    def ids(self) -> list[str]:
+        """Every operator id, users first, each sorted."""
+        return [*sorted(self.users), *sorted(self.usergroups)]
+
+
+class NotAnOperator(GamedayError):
+    """Someone who is not an operator asked for what only operators may do."""
+
+    def __init__(self, action: str, operators: Operators) -> None:
+        self.action = action
+        self.operators = operators
+        who = ", ".join(operators.ids()) or "none"
+        super().__init__(f"only operators may {action} (operators: {who})")
+
+
+def spec_approvers(catalog: Catalog) -> list[str]:
+    """Every approver (user and user group id) the specs name: the approval blocks of
+    GameDay schedules and of runbooks' `gameday` extensions."""
+    approvals = [g.approval for g in catalog.gamedays.values()]
+    approvals += [r.extension.approval for r in catalog.runbooks.values() if r.extension]
+    found: set[str] = set()
+    for approval in approvals:
+        if approval is not None:
+            found.update(approval.approvers.users, approval.approvers.usergroups)
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -87,6 +134,8 @@ class ChatOps:
         *,
         default_channel: str,
         live: bool = False,
+        operators: Iterable[str] = (),
+        groups: UserGroups | None = None,
     ) -> None:
         self._runs = runs
         self._control = control
@@ -97,6 +146,8 @@ class ChatOps:
         self._clock = clock
         self._channel = default_channel
         self._live = live
+        self._operators = tuple(operators)
+        self._groups = groups
 
     def status(self) -> Status:
         """What is running or waiting now, and whether the kill switch is engaged.
@@ -164,6 +215,7 @@ class ChatOps:
     def request_run(self, name: str, *, actor: str) -> Run:
         """Request an ad-hoc GameDay of runbook `name`; it is announced and, if its policy
         says so, waits for approval."""
+        self._require_operator(actor, "run")
         if not _RUNBOOK_NAME.fullmatch(name) or name.endswith((".yaml", ".yml", ".json")):
             raise InvalidInput(f"{name!r} is not a runbook name: give a name like my-runbook")
         catalog = self._catalog()
@@ -204,13 +256,13 @@ class ChatOps:
         shown = change.kill_switch.reason or "no reason given"
         messages: list[OutgoingMessage] = []
         if change.changed:  # a second halt (double click, retry) does not repeat the notice
-            notice = thread_note("engaged the kill switch", actor=actor, user_text=shown)
+            notice = thread_note(md("engaged the kill switch"), actor=actor, user_text=shown)
             messages.append(notice.outgoing(self._channel, run_id=None, kind="message"))
         if run_id is not None:
             run = self._runs.get(run_id)
             self._runs.append_event(run_id, "halt_pressed", actor=actor, payload={"reason": shown})
             channel = self._briefing(run).channel
-            note = thread_note("pressed Halt", actor=actor, user_text=shown)
+            note = thread_note(md("pressed Halt"), actor=actor, user_text=shown)
             messages.append(note.outgoing(channel, run_id=run_id, kind="thread"))
         self._outbox.enqueue(messages)
         state = "engaged" if change.changed else "already engaged"
@@ -220,19 +272,23 @@ class ChatOps:
         )
 
     def resume(self, *, actor: str) -> bool:
-        """Release the kill switch; False when it was not engaged."""
+        """Release the kill switch (operators only); False when it was not engaged."""
+        self._require_operator(actor, "resume")
         change = control.resume(self._control, actor=actor)
         if change.changed:
-            note = thread_note(":arrow_forward: released the kill switch", actor=actor)
+            note = thread_note(md(":arrow_forward: released the kill switch"), actor=actor)
             self._outbox.enqueue([note.outgoing(self._channel, run_id=None, kind="message")])
         return change.changed
 
     def pause(self, schedule: str, *, actor: str) -> bool:
-        """Pause a schedule named in the catalog; False when it was paused already."""
+        """Pause a schedule named in the catalog (operators only); False when it was
+        paused already."""
+        self._require_operator(actor, "pause")
         return control.pause(self._control, schedule, actor=actor, known=self._names())
 
     def unpause(self, schedule: str, *, actor: str) -> bool:
-        """Let a paused schedule run again; False when it was not paused."""
+        """Let a paused schedule run again (operators only); False when it was not paused."""
+        self._require_operator(actor, "unpause")
         return control.unpause(self._control, schedule, actor=actor, known=self._names())
 
     def _names(self) -> set[str]:
@@ -243,7 +299,33 @@ class ChatOps:
         """Attach a note to a run and post it in the run's thread."""
         run = self._runs.get(run_id)
         note = control.add_note(self._runs, run_id, author=actor, text=text)
-        reply = thread_note("added a note", actor=actor, user_text=note.text)
+        reply = thread_note(md("added a note"), actor=actor, user_text=note.text)
         channel = self._briefing(run).channel
         self._outbox.enqueue([reply.outgoing(channel, run_id=run_id, kind="thread")])
         return note
+
+    def operators(self) -> Operators:
+        """The operators: the configured ids, else every approver the specs name now."""
+        if self._operators:
+            return Operators.of(self._operators, configured=True)
+        return Operators.of(spec_approvers(self._catalog()), configured=False)
+
+    def is_operator(self, actor: str) -> bool:
+        """True when `actor` is an operator, by user id or as a member of a user group."""
+        return self._among(actor, self.operators())
+
+    def _among(self, actor: str, operators: Operators) -> bool:
+        if actor in operators.users:  # no need to ask Slack
+            return True
+        if self._groups is None:
+            return False
+        groups = self._groups
+        return any(actor in groups.members(g) for g in sorted(operators.usergroups))
+
+    def _require_operator(self, actor: str, action: str) -> None:
+        operators = self.operators()
+        if self._among(actor, operators):
+            return
+        refused = NotAnOperator(action, operators)
+        self._control.record_refusal(actor=actor, action=action, reason=str(refused))
+        raise refused

@@ -44,6 +44,7 @@ class SkipCode(StrEnum):
     NOT_APPROVED = "not_approved"
     PLANNING = "planning"
     REMOVED = "removed"
+    MISSED = "missed"
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,12 @@ from typing import Any
 from gameday.domain import execution as ex
 from gameday.domain.durations import format_duration
 from gameday.domain.messages import (
+    Mrkdwn,
     RunBrief,
     brief_from_snapshot,
+    code,
     decided_message,
+    md,
     running_message,
     thread_note,
 )
@@ -32,67 +35,69 @@ from gameday.domain.runs import OutgoingMessage, Run, RunEvent
 from gameday.services.approvals import Briefing, BriefSource
 
 OUTCOME_ICONS = {
-    "completed": ":white_check_mark:",
-    "deviated": ":warning:",
-    "failed": ":x:",
-    "aborted": ":octagonal_sign:",
-    "interrupted": ":zap:",
-    "skipped": ":fast_forward:",
+    "completed": md(":white_check_mark:"),
+    "deviated": md(":warning:"),
+    "failed": md(":x:"),
+    "aborted": md(":octagonal_sign:"),
+    "interrupted": md(":zap:"),
+    "skipped": md(":fast_forward:"),
 }
 
 # A thread line for each notable event: (our own mrkdwn line, the user text shown under it).
-_EventLine = Callable[[RunEvent], tuple[str, str | None] | None]
+_EventLine = Callable[[RunEvent], tuple[Mrkdwn, str | None] | None]
 
 
-def _halt_line(event: RunEvent) -> tuple[str, str | None]:
+def _halt_line(event: RunEvent) -> tuple[Mrkdwn, str | None]:
     hard = " again: hard stop" if event.payload.get("hard") else ": the rollbacks will play"
-    return f":octagonal_sign: asked to halt{hard}", _text(event.payload.get("reason"))
+    return md(":octagonal_sign: asked to halt{}", hard), _text(event.payload.get("reason"))
 
 
-def _timed_out_line(event: RunEvent) -> tuple[str, str | None]:
+def _timed_out_line(event: RunEvent) -> tuple[Mrkdwn, str | None]:
     seconds = event.payload.get("timeout_seconds")
     limit = "" if not isinstance(seconds, int | float) else f" of {_duration(seconds)}"
-    return f":hourglass: time limit{limit} reached: halting, the rollbacks will play", None
+    return md(":hourglass: time limit{} reached: halting, the rollbacks will play", limit), None
 
 
-def _deviated_line(event: RunEvent) -> tuple[str, str | None]:
+def _deviated_line(event: RunEvent) -> tuple[Mrkdwn, str | None]:
     probes = [str(p) for p in event.payload.get("probes") or []]
     return (
-        ":warning: deviated: the steady state was not met after the method",
+        md(":warning: deviated: the steady state was not met after the method"),
         f"probes outside tolerance: {', '.join(probes)}" if probes else None,
     )
 
 
-def _rollbacks_line(event: RunEvent) -> tuple[str, str | None] | None:
+def _rollbacks_line(event: RunEvent) -> tuple[Mrkdwn, str | None] | None:
     statuses = [str(s) for s in event.payload.get("statuses") or []]
     if not statuses:
         return None
     counts = {s: statuses.count(s) for s in dict.fromkeys(statuses)}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-    return f":leftwards_arrow_with_hook: rollbacks played: {summary}", None
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())  # statuses come from the run
+    return md(":leftwards_arrow_with_hook: rollbacks played: {}", summary), None
 
 
 _LINES: Mapping[str, _EventLine] = {
     ex.HALT_REQUESTED: _halt_line,
     ex.TIMED_OUT: _timed_out_line,
-    ex.HARD_STOPPED: lambda e: (":no_entry: hard stop: the worker was terminated", None),
+    ex.HARD_STOPPED: lambda e: (md(":no_entry: hard stop: the worker was terminated"), None),
     ex.DEVIATED: _deviated_line,
     ex.STEADY_STATE_NOT_MET: lambda e: (
-        ":information_source: the steady state was not met before the method, "
-        "so the method did not run",
+        md(
+            ":information_source: the steady state was not met before the method, "
+            "so the method did not run"
+        ),
         None,
     ),
     ex.ROLLBACK_FINISHED: _rollbacks_line,
     ex.REQUEST_REFUSED: lambda e: (
-        ":shield: refused a Kubernetes request; the run stops and rolls back",
+        md(":shield: refused a Kubernetes request; the run stops and rolls back"),
         _text(e.payload.get("reason")),
     ),
     ex.SUPERVISOR_LOST: lambda e: (
-        ":zap: the service supervising this run died: interrupting it with its rollbacks",
+        md(":zap: the service supervising this run died: interrupting it with its rollbacks"),
         None,
     ),
     ex.WATCH_FAILED: lambda e: (
-        ":zap: the service could no longer watch this run: interrupting it with its rollbacks",
+        md(":zap: the service could no longer watch this run: interrupting it with its rollbacks"),
         _text(e.payload.get("error")),
     ),
 }
@@ -115,9 +120,9 @@ class RunUpdates:
         """The announcement turns into a running message with Halt; the thread says the
         run started, live or dry and why."""
         info = self._briefing(run)
-        line = ":arrow_forward: started"
+        line = md(":arrow_forward: started")
         if mode is not None:
-            line += f" ({mode.label})"
+            line = md("{} ({})", line, mode.label)
         return [
             running_message(info.brief).outgoing(info.channel, run_id=run.id, kind="update"),
             thread_note(line, user_text=mode.reason if mode else None).outgoing(
@@ -141,9 +146,10 @@ class RunUpdates:
     def messages_for_note(
         self, run: Run, text: str, *, detail: str | None = None
     ) -> list[OutgoingMessage]:
-        """A reply in the run's thread: our own `text`, and `detail` shown as plain text."""
+        """A reply in the run's thread: `text` and `detail`, both inert (`text` in mrkdwn,
+        escaped; `detail` as plain text)."""
         info = self._briefing(run)
-        note = thread_note(text, user_text=detail)
+        note = thread_note(md("{}", text), user_text=detail)
         return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
 
     def messages_for_end(
@@ -157,12 +163,12 @@ class RunUpdates:
         """The announcement shows the outcome without buttons; the thread gets a summary
         with the reason the run ended as it did."""
         info = self._briefing(run)
-        icon = OUTCOME_ICONS.get(outcome, ":information_source:")
-        line = f"{icon} finished: *{outcome}*"
-        if journal_hint and "`" not in journal_hint:
-            line += f" (journal: `{journal_hint}`)"
+        icon = OUTCOME_ICONS.get(outcome, md(":information_source:"))
+        line = md("{} finished: *{}*", icon, outcome)
+        if journal_hint:
+            line = md("{} (journal: {})", line, code(journal_hint))
         if run.dry_run:
-            line += ", dry run: nothing was changed"
+            line = md("{}, dry run: nothing was changed", line)
         return [
             decided_message(info.brief, outcome).outgoing(
                 info.channel, run_id=run.id, kind="update"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +25,7 @@ from gameday.domain.ports import (
     MetricsSink,
     RunRepository,
     RunStarter,
+    ServiceMarks,
 )
 from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunEvent, RunKind, RunState
 from gameday.services.announcements import Announcer, Approvals, plain_announcement
@@ -46,6 +47,13 @@ from gameday.services.fire_guards import (
 )
 
 log = logging.getLogger("gameday.scheduler")
+
+# How far back a start looks for occurrences it missed while no service ran.
+MISSED_LOOKBACK = timedelta(days=30)
+MISSED_REASON = "missed: service not running"
+_MISSED_PLAN = "planned while no service was running"
+# The occurrences a plan has in [since, until] (the past).
+PastPlan = Callable[[datetime, datetime], Sequence[PlannedOccurrence]]
 
 ACTOR = "scheduler"
 _EPSILON = timedelta(microseconds=1)
@@ -80,6 +88,7 @@ class Scheduler:
         approvals: Approvals | None = None,
         actor: str = ACTOR,
         end_messages: EndMessages | None = None,
+        marks: ServiceMarks | None = None,
     ) -> None:
         self._runs = runs
         self._control = control
@@ -95,6 +104,8 @@ class Scheduler:
         self._actor = actor
         # Tells an announced run's channel that it will not run after all.
         self._end_messages = end_messages
+        # What the service remembers between its lives (digests planned, last heartbeat).
+        self._marks = marks
         self._rules: dict[str, ScheduleRules] = {}
         self._planning_skips: dict[tuple[str, datetime], str] = {}
         self._digests: dict[str, str | None] = {}
@@ -129,6 +140,10 @@ class Scheduler:
             waiting = self._runs.in_state(*WAITING_STATES)
             have = {(r.schedule, r.planned_at): r for r in waiting if r.schedule is not None}
 
+            if not self._digests and self._marks is not None:
+                # A new process: what did the previous one plan from? A spec changed while
+                # no service ran is replanned like one changed by a reload.
+                self._digests = dict(self._marks.planned_digests())
             replanned = {
                 name for name, r in rules.items() if self._digests.get(name) not in (None, r.digest)
             }
@@ -168,7 +183,12 @@ class Scheduler:
                 reason = self._vanished(run, key in wanted, now, horizon_end, replanned)
                 if reason is not None and self._skip(run, SkipCode.REMOVED, reason):
                     cancelled.append(run.id)
-            self._digests = {name: r.digest for name, r in rules.items()}
+            digests = {name: r.digest for name, r in rules.items()}
+            if self._marks is not None and digests != self._digests:
+                self._marks.record_digests(
+                    {k: v for k, v in digests.items() if v is not None}, actor=self._actor
+                )
+            self._digests = digests
 
             diff = self._apply_jobs(now)
             return ReconcileResult(
@@ -207,6 +227,59 @@ class Scheduler:
             self._queue.add(job.id, job.at)
         self._metrics.set_jobs(len(desired))
         return diff.add, diff.remove
+
+    def record_downtime(self, past: PastPlan) -> list[Run]:
+        """Start-up step: every occurrence planned while no leader ran (since the last
+        heartbeat, at most MISSED_LOOKBACK ago, until the fire tolerance before now) is
+        recorded as a skipped run, so history shows the gap; nothing is ever run late.
+
+        Rules: the reason is MISSED_REASON, or the plan's own reason when the occurrence
+        would have been skipped anyway (a window closed); occurrences already stored are
+        left to `skip_missed`; a first start (no heartbeat yet) records nothing.
+        """
+        if self._marks is None:
+            return []
+        with self._lock:
+            last = self._marks.last_alive()
+            now = self._clock.now()
+            if last is None:
+                return []
+            since, until = max(last, now - MISSED_LOOKBACK), now - self._tolerance
+            recorded: list[Run] = []
+            if since >= until:
+                return recorded
+            for occ in past(since, until):
+                if occ.schedule not in self._rules or not since < occ.at <= until:
+                    continue
+                run = self._runs.create(
+                    NewRun(
+                        kind=occ.kind,
+                        schedule=occ.schedule,
+                        runbook=occ.runbook,
+                        planned_at=occ.at,
+                        dry_run=self._dry_run,
+                        seed=occ.seed,
+                    ),
+                    actor=self._actor,
+                    reason=_MISSED_PLAN,
+                )
+                events = self._runs.events(run.id)
+                if run.state is not RunState.PLANNED or events[0].payload.get("reason") != (
+                    _MISSED_PLAN
+                ):
+                    continue  # stored before the outage: skip_missed decides
+                reason = occ.skip_reason or MISSED_REASON
+                code = SkipCode.PLANNING if occ.skip_reason else SkipCode.MISSED
+                if self._skip(run, code, reason):
+                    recorded.append(self._runs.get(run.id))
+            if recorded:
+                log.info("recorded %d occurrences planned while no service ran", len(recorded))
+            return recorded
+
+    def mark_alive(self) -> None:
+        """Heartbeat of the leader (what `record_downtime` measures the gap from)."""
+        if self._marks is not None:
+            self._marks.mark_alive(actor=self._actor)
 
     def skip_missed(self) -> list[Run]:
         """Start-up step: waiting runs whose moment passed while no leader ran are recorded

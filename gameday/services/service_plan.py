@@ -4,14 +4,19 @@ problem), plan the horizon, and keep the live catalog the rest of the service re
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from gameday.domain.errors import GamedayError
+from gameday.domain.messages import format_when
 from gameday.domain.ports import Clock
 from gameday.services.catalog import CatalogLoad
 from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.services.live_catalog import LiveCatalog
 from gameday.services.planning import plan
 from gameday.services.serving import occurrences_of, rules_for, upcoming_lines
+
+# How far ahead the start-up log looks for the next occurrences.
+LOOKAHEAD_DAYS = 35
 
 
 class SpecsInvalid(GamedayError):
@@ -49,6 +54,7 @@ class ServicePlan:
         self._live = live
         self._clock = clock
         self._seed = seed
+        self._horizon_hours = horizon_hours
         self._days = max(1, -(-horizon_hours // 24))
         self._default_channel = default_channel
 
@@ -63,6 +69,27 @@ class ServicePlan:
         self._live.replace(catalog, made.occurrences)
         return occurrences_of(made), rules
 
-    def upcoming_lines(self) -> list[str]:
-        """The next planned occurrences as lines for the start-up log."""
-        return upcoming_lines(self._live.upcoming(self._clock.now()))
+    def past(self, since: datetime, until: datetime) -> list[PlannedOccurrence]:
+        """The occurrences the current specs plan between two past instants (what a
+        service that was not running missed)."""
+        days = max(1, -(-int((until - since).total_seconds()) // 86400))
+        made = plan(self._live(), start=since, days=days, seed=self._seed)
+        return [o for o in occurrences_of(made) if since < o.at <= until]
+
+    def upcoming_lines(self, *, limit: int = 5) -> list[str]:
+        """What comes next, for the start-up log: the planning horizon and the next
+        `limit` planned occurrences however far ahead (up to LOOKAHEAD_DAYS), so a weekend
+        start still shows next week's GameDays."""
+        now = self._clock.now()
+        ahead = plan(self._live(), start=now, days=LOOKAHEAD_DAYS, seed=self._seed)
+        planned = [o for o in ahead.occurrences if o.status == "planned" and o.at >= now]
+        lines = [
+            f"planning horizon {self._horizon_hours}h: runs are recorded up to "
+            f"{format_when(now + timedelta(hours=self._horizon_hours), 'UTC')}"
+        ]
+        if not planned:
+            return [*lines, f"nothing planned in the next {LOOKAHEAD_DAYS} days"]
+        lines += upcoming_lines(planned[:limit], limit=limit)
+        if len(planned) > limit:
+            lines.append(f"... and {len(planned) - limit} more in the next {LOOKAHEAD_DAYS} days")
+        return lines

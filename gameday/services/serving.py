@@ -92,8 +92,6 @@ def upcoming_lines(occurrences: Sequence[Occurrence], *, limit: int = 10) -> lis
         what = f"{o.kind} {o.schedule}" + (f" ({o.runbook})" if o.runbook else "")
         status = "" if o.status == "planned" else f" — skipped: {o.reason}"
         lines.append(f"{when} {o.timezone}  {what}{status}")
-    if not lines:
-        lines.append("nothing planned in the horizon")
-    elif len(occurrences) > limit:
+    if len(occurrences) > limit:
         lines.append(f"... and {len(occurrences) - limit} more")
     return lines

@@ -115,6 +115,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         approvals=slack.deps.approvals,
         actor=actor,
         end_messages=updates.end_messages,
+        marks=database.marks,
     )
     queue.bind(scheduler.fire)
     metrics.scheduled_jobs.set_function(lambda: float(len(queue.jobs())))
@@ -124,6 +125,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         halt=partial(flow.halt_runs, reason="the service is shutting down"),
         expire_approvals=slack.deps.approvals.expire_due,
         start_adhoc=scheduler.start_adhoc,
+        past_plan=planner.past,
         flush_outbox=slack.dispatcher.dispatch_once,
         background=[(outbox_worker.start, outbox_worker.stop)],
         close=[database.close],

@@ -65,6 +65,8 @@ def slack_for(
         chosen,
         default_channel=settings.default_channel,
         live=settings.live,
+        operators=settings.slack_operators,
+        groups=groups,
     )
     recorded = RecordedBriefs(
         database.runs, fallback=briefs, default_channel=settings.default_channel

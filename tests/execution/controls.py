@@ -25,3 +25,13 @@ def before_experiment_control(context: Any, path: str, **_: Any) -> None:
 def before_activity_control(context: Any, path: str, **_: Any) -> None:
     """Called before each activity."""
     _mark(path, f"before_activity {context.get('name')}")
+
+
+def after_activity_control(context: Any, state: Any, path: str, **_: Any) -> None:
+    """Called after each activity, with its run."""
+    _mark(path, f"after_activity {context.get('name')} {state.get('status')}")
+
+
+def after_experiment_control(context: Any, state: Any, path: str, **_: Any) -> None:
+    """Called after the experiment, with its journal."""
+    _mark(path, f"after_experiment {state.get('status')} deviated={state.get('deviated')}")

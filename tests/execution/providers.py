@@ -2,11 +2,13 @@
 
 They leave evidence on disk instead of touching any system: a probe returns what it is
 given, an action blocks until a file appears (so a test can halt it while it runs), a
-rollback appends a line to a file (so a test can count how often it ran).
+rollback appends a line to a file (so a test can count how often it ran), and a JSON
+file holds the state a steady state checks (`store` and `load`).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -53,3 +55,21 @@ def exists(path: str) -> bool:
 def remove(path: str) -> None:
     """An action: removes a file (the fault a deviation test injects)."""
     Path(path).unlink(missing_ok=True)
+
+
+def store(path: str, value: object) -> None:
+    """An action: writes `value` to `path` as JSON (the state a `load` probe reads), whole
+    at once, so a probe reading it meanwhile sees the old value or the new one."""
+    partial = Path(f"{path}.partial")
+    partial.write_text(json.dumps(value), encoding="utf-8")
+    partial.replace(path)
+
+
+def load(path: str) -> object:
+    """A probe: the JSON value `store` wrote to `path`."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def at_least(value: object, minimum: float) -> bool:
+    """A tolerance probe: whether the probe's value is a number of at least `minimum`."""
+    return isinstance(value, int | float) and value >= minimum

@@ -301,8 +301,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
                 "      module: chaosk8s.pod.actionz\n      func: terminate_pods\n",
             )
         },
-        "runbooks/r.yaml:17:15: could not find Python module 'chaosk8s.pod.actionz' in "
-        "activity 'act'",
+        "runbooks/r.yaml:17:15: method[0]: could not find Python module 'chaosk8s.pod.actionz' "
+        "in activity 'act'",
     ),
     (
         "runbook-wrong-argument",
@@ -315,8 +315,8 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
                 "      arguments:\n        namespace: shop\n",
             )
         },
-        "runbooks/r.yaml:20:9: argument 'namespace' is not part of the function signature in "
-        "activity 'terminate_pods'",
+        "runbooks/r.yaml:20:9: method[0]: argument 'namespace' is not part of the function "
+        "signature in activity 'terminate_pods'",
     ),
     (
         "runbook-extension-unknown-key",

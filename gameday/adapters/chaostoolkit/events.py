@@ -4,6 +4,12 @@ A `RunEventHandler` receives chaoslib's callbacks on the thread that runs the ex
 which is also where chaoslib's signal handlers raise to interrupt it. So the handler never
 writes to the database itself: it puts redacted events on a `SimpleQueue` (safe to call
 even when a signal interrupts) and a writer thread appends them in order.
+
+An `activity_finished` event says whether the activity really ran (`dry`) and, for a
+steady-state probe, whether its tolerance was met (`tolerance_met`): chaoslib judges the
+tolerance only after the activity finished, so such an event waits for its steady state's
+verdict, known when the next probe starts or the steady state is judged (and is written
+without one if the run stops first).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chaoslib.run import RunEventHandler
+from chaoslib.types import Dry
 
 from gameday.adapters.chaostoolkit.redaction import Redactor, secret_values
 from gameday.domain import execution as ex
@@ -96,14 +103,23 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         redactor: Redactor,
         secrets_source: Any,
         before_start: Callable[[], None] | None = None,
+        dry: Any = None,
     ) -> None:
         self._writer = writer
         self._redactor = redactor
         self._secrets_source = secrets_source
         self._before_start = before_start
+        self._dry = dry  # the experiment's chaoslib `dry` (its own value once started)
         self.phase = "setup"
         self.signal_exit_seen = False
         self.rollbacks_finished = False
+        # By thread: the steady state being judged there (before, after, during) and the
+        # activity_finished payloads waiting for its verdict. The continuous hypothesis
+        # runs on a thread of its own, alongside the method. Keyed by the thread itself
+        # (an ident may be reused once its thread ends); plain dict operations, no lock,
+        # since a signal may interrupt any of these calls on the main thread.
+        self._judging: dict[threading.Thread, str] = {}
+        self._pending: dict[threading.Thread, list[dict[str, Any]]] = {}
 
     def emit(self, type_: str, payload: Mapping[str, Any] | None = None) -> None:
         """Queue one event with its payload redacted."""
@@ -115,6 +131,7 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         self._redactor.add(secret_values(getattr(self._secrets_source, "secrets", None)))
         if self._before_start is not None:
             self._before_start()  # may raise SystemExit: a halt came before the start
+        self._dry = experiment.get("dry")
         self.emit(ex.EXPERIMENT_STARTED, {"title": experiment.get("title")})
 
     def running(self, experiment: Any, journal: Any, configuration: Any, secrets: Any,
@@ -122,6 +139,7 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         self._redactor.add(secret_values(secrets))
 
     def finish(self, journal: dict[str, Any]) -> None:
+        self._flush_pending()
         deviated = bool(journal.get("deviated"))
         self.emit(
             ex.FINISHED,
@@ -134,15 +152,18 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         )
 
     def interrupted(self, experiment: Any, journal: Any) -> None:
+        self._flush_pending()
         self.emit(ex.INTERRUPTED, {"by": "interrupt", "phase": self.phase})
 
     def signal_exit(self) -> None:
         self.signal_exit_seen = True
+        self._flush_pending()
         self.emit(ex.INTERRUPTED, {"by": "signal", "phase": self.phase})
 
     # steady state
     def start_hypothesis_before(self, experiment: Any) -> None:
         self.phase = "hypothesis_before"
+        self._judging[threading.current_thread()] = "before"
         self.emit(ex.STEADY_STATE_STARTED, {"phase": "before"})
 
     def hypothesis_before_completed(self, experiment: Any, state: Any, journal: Any) -> None:
@@ -150,15 +171,32 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
 
     def start_hypothesis_after(self, experiment: Any) -> None:
         self.phase = "hypothesis_after"
+        self._judging[threading.current_thread()] = "after"
         self.emit(ex.STEADY_STATE_STARTED, {"phase": "after"})
 
     def hypothesis_after_completed(self, experiment: Any, state: Any, journal: Any) -> None:
         self._steady_state_done("after", state)
 
+    def start_continuous_hypothesis(self, frequency: int) -> None:
+        # Called on the thread that judges the steady state during the method, and only
+        # ever does that.
+        self._judging[threading.current_thread()] = "during"
+
     def continuous_hypothesis_iteration(self, iteration_index: int, state: Any) -> None:
         self._steady_state_done("during", state, iteration=iteration_index)
 
     def _steady_state_done(self, phase: str, state: Any, iteration: int | None = None) -> None:
+        here = threading.current_thread()
+        if phase != "during":
+            self._judging.pop(here, None)
+        runs = state.get("probes") if isinstance(state, Mapping) else None
+        verdicts = [r.get("tolerance_met") for r in runs or [] if isinstance(r, Mapping)]
+        pending = self._pending.get(here, [])
+        # The probes still waiting are the last ones judged (see start_activity).
+        first = len(verdicts) - len(pending)
+        for i, payload in enumerate(pending, start=first):
+            payload["tolerance_met"] = verdicts[i] if 0 <= i < len(verdicts) else None
+        _drain(pending, self.emit)
         if not isinstance(state, Mapping):
             return
         probes = [
@@ -210,12 +248,19 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
 
     # activities
     def start_activity(self, activity: Mapping[str, Any]) -> None:
+        pending = self._pending.get(threading.current_thread())
+        if pending:
+            # chaoslib judges a steady state's probes one by one and stops at the first
+            # that misses: when the next one starts, the previous ones met theirs.
+            for payload in pending:
+                payload["tolerance_met"] = True
+            _drain(pending, self.emit)
         self.emit(
             ex.ACTIVITY_STARTED,
             {
                 "name": activity.get("name"),
                 "type": activity.get("type"),
-                "phase": self.phase,
+                "phase": self._phase_here(),
                 "background": bool(activity.get("background")),
                 "provider": (activity.get("provider") or {}).get("type"),
             },
@@ -226,19 +271,56 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         error = None
         if isinstance(exception, list) and exception:
             error = str(exception[-1]).strip()
-        self.emit(
-            ex.ACTIVITY_FINISHED,
-            {
-                "name": activity.get("name"),
-                "type": activity.get("type"),
-                "phase": self.phase,
-                # chaoslib records no status when a signal interrupted the activity
-                "status": run.get("status", "interrupted"),
-                "duration": run.get("duration"),
-                "output": _trim(self._redactor.data(run.get("output"))),
-                "error": error,
-            },
-        )
+        payload: dict[str, Any] = {
+            "name": activity.get("name"),
+            "type": activity.get("type"),
+            "phase": self._phase_here(),
+            # chaoslib records no status when a signal interrupted the activity
+            "status": run.get("status", "interrupted"),
+            "duration": run.get("duration"),
+            "output": _trim(self._redactor.data(run.get("output"))),
+            "error": error,
+            "dry": _is_dry(activity, self._dry),
+        }
+        judging = self._judging.get(threading.current_thread())
+        if judging is None:
+            self.emit(ex.ACTIVITY_FINISHED, payload)
+            return
+        # A steady-state probe: its tolerance is judged next; the event waits for it.
+        payload["steady_state"] = judging
+        self._pending.setdefault(threading.current_thread(), []).append(payload)
+
+    def _phase_here(self) -> str:
+        judging = self._judging.get(threading.current_thread())
+        return f"hypothesis_{judging}" if judging is not None else self.phase
+
+    def _flush_pending(self) -> None:
+        """Write the steady-state probes still waiting for a verdict that will not come
+        (the run stopped while judging): their tolerance is unknown."""
+        for pending in list(self._pending.values()):
+            for payload in pending:
+                payload.setdefault("tolerance_met", None)
+            _drain(pending, self.emit)
+
+
+def _drain(pending: list[dict[str, Any]], emit: Callable[[str, Mapping[str, Any]], None]) -> None:
+    """Emit each pending activity_finished, removing it only once emitted: a signal that
+    interrupts this loop may repeat an event, never lose one."""
+    while pending:
+        emit(ex.ACTIVITY_FINISHED, pending[0])
+        del pending[0]
+
+
+def _is_dry(activity: Mapping[str, Any], experiment_dry: Any) -> bool:
+    """Whether chaoslib skipped the activity (its provider was not called), by chaoslib's
+    own rule: the activity's `dry`, else the experiment's, against the activity's type."""
+    dry = activity.get("dry", experiment_dry)
+    kind = activity.get("type")
+    return (
+        dry == Dry.ACTIVITIES
+        or (dry == Dry.ACTIONS and kind == "action")
+        or (dry == Dry.PROBES and kind == "probe")
+    )
 
 
 def _halt_during_rollbacks(signum: int, frame: object) -> None:

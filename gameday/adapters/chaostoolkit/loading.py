@@ -1,14 +1,17 @@
 """Loading a run's experiment the way `chaos run` does: the file (with the digest the run
-recorded), Chaos Toolkit's settings, `--var` overrides, the steady-state strategy, and the
-changes a dry run makes (every activity dry, no controls)."""
+recorded), Chaos Toolkit's settings, `--var` and `--var-file` overrides, the steady-state
+strategy, the cache `ref` activities are found in, and the changes a dry run makes (every
+activity dry, no controls)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gameday.adapters.chaostoolkit.runbooks import resolve_runbook
+from gameday.adapters.chaostoolkit.runbooks import recorded_var_files, resolve_runbook
 from gameday.domain import execution as ex
 from gameday.domain.errors import InvalidInput
 from gameday.domain.runs import Run
@@ -23,12 +26,36 @@ def chaostoolkit_settings(path: Path | None) -> dict[str, Any]:
 
 
 def experiment_vars(run_options: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(configuration, secrets) overrides as `chaos run --var k[:type]=v` gives them."""
-    from chaoslib import convert_vars, merge_vars
+    """(configuration, secrets) overrides as `chaos run --var-file F --var k[:type]=v`
+    gives them (chaoslib's `merge_vars`): the var files in order, then `--var` over the
+    configuration. A `.env` var file sets its variables in this process's environment, as
+    `chaos run` does, so call this before the experiment is validated or configured.
+    InvalidInput when a recorded var file is gone or changed since the run started."""
+    from chaoslib import convert_vars
 
-    raw = list((run_options or {}).get("var") or [])
-    config_vars, secret_vars = merge_vars(convert_vars(raw), None)
-    return dict(config_vars), dict(secret_vars)
+    options = run_options or {}
+    config_vars: dict[str, Any] = {}
+    secret_vars: dict[str, Any] = {}
+    for var_file in recorded_var_files(list(options.get("var_file") or [])):
+        config_vars.update(var_file.configuration)
+        secret_vars.update(var_file.secrets)
+        os.environ.update(var_file.environment)
+    config_vars.update(convert_vars(list(options.get("var") or [])))
+    return config_vars, secret_vars
+
+
+@contextmanager
+def activity_cache(experiment: Mapping[str, Any]) -> Iterator[None]:
+    """chaoslib's cache of named activities, filled for the time of a run: a `ref`
+    activity is looked up there when it runs. `chaos run` fills it around the whole run
+    (`run_experiment`), but the Runner alone does not, and validation empties it."""
+    from chaoslib.caching import cache_activities, clear_cache
+
+    cache_activities(experiment)
+    try:
+        yield
+    finally:
+        clear_cache()
 
 
 def load_runbook(

@@ -193,11 +193,13 @@ class Worker:
         dry = self._dry(run)
         try:
             settings = loading.chaostoolkit_settings(self.deps.chaostoolkit_settings)
-            experiment, stripped = loading.load_runbook(
-                self.deps.home, run, settings, without_controls=dry
-            )
+            # Var files first, as `chaos run` reads them: a `.env` one sets variables the
+            # validation of `env` configuration already needs.
             config_vars, secret_vars = loading.experiment_vars(
                 ex.last_payload(events, ex.RUN_OPTIONS)
+            )
+            experiment, stripped = loading.load_runbook(
+                self.deps.home, run, settings, without_controls=dry
             )
             strategy = ex.rollback_strategy_for(experiment)
             ssh_strategy = loading.hypothesis_strategy(experiment)
@@ -240,9 +242,10 @@ class Worker:
                 runner.register_event_handler(handler)
                 try:
                     self._stop_if_halted()
-                    journal = runner.run(
-                        experiment, settings, experiment_vars=(config_vars, secret_vars)
-                    )
+                    with loading.activity_cache(experiment):
+                        journal = runner.run(
+                            experiment, settings, experiment_vars=(config_vars, secret_vars)
+                        )
                 except SystemExit:
                     writer.close()
                     return self._stopped_before_start(run)
@@ -338,9 +341,20 @@ class Worker:
         settings = loading.chaostoolkit_settings(self.deps.chaostoolkit_settings)
         events = self.runs.events(run.id)
         dry_run = self._dry(run)
+        try:
+            config_vars, secret_vars = loading.experiment_vars(
+                ex.last_payload(events, ex.RUN_OPTIONS)
+            )
+        except GamedayError as exc:
+            # Recovery records why it could not play the rollbacks (a var file changed).
+            reason = f"recovery could not play the rollbacks: {exc}"
+            self.runs.append_event(
+                run.id, ex.WORKER_FAILED, actor=ACTOR, payload={"reason": reason}
+            )
+            raise
         experiment, _ = loading.load_runbook(self.deps.home, run, settings, without_controls=True)
-        config_vars, secret_vars = loading.experiment_vars(ex.last_payload(events, ex.RUN_OPTIONS))
         redactor.add(secret_values(experiment.get("secrets")))
+        redactor.add(secret_values(secret_vars))
         if ex.rollback_strategy_for(experiment) == "never":
             self.runs.append_event(
                 run.id, ex.ROLLBACK_SKIPPED, actor=ACTOR, payload={"strategy": "never"}
@@ -354,7 +368,7 @@ class Worker:
             loading.force_dry(experiment)
         writer = EventWriter(self._appender(run))
         uninstall = self.deps.install_guard(dry_run, lambda *_: None)
-        handler = StreamingHandler(writer, redactor, runner)
+        handler = StreamingHandler(writer, redactor, runner, dry=dry)
         registry = EventHandlerRegistry()
         registry.register(handler)
         background = sum(1 for a in experiment.get("rollbacks") or [] if a.get("background"))
@@ -364,11 +378,12 @@ class Worker:
         rollback_runs: list[dict[str, Any]] = []
         handler.start_rollbacks(experiment)
         try:
-            for item in run_rollbacks(
-                experiment, runner.config, runner.secrets, pool, dry, registry, rollback_runs
-            ):
-                if hasattr(item, "result"):
-                    item.result()
+            with loading.activity_cache(experiment):
+                for item in run_rollbacks(
+                    experiment, runner.config, runner.secrets, pool, dry, registry, rollback_runs
+                ):
+                    if hasattr(item, "result"):
+                        item.result()
         finally:
             if pool:
                 pool.shutdown(wait=True)

@@ -1,6 +1,11 @@
-"""ControlState on SQLAlchemy: the kill switch and schedule pauses, with who/when/why."""
+"""ControlState on SQLAlchemy: the kill switch and schedule pauses, with who/when/why, and
+the control log of refused requests (scope "refused": one row each, never updated)."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +19,7 @@ from gameday.domain.runs import KillSwitch, Pause
 
 KILL_SWITCH = "kill_switch"
 PAUSE = "pause"
+REFUSED = "refused"
 # Built once: these statements never change, and building one costs more than running it.
 _KILL_SWITCH_ROW = select(controls).where(controls.c.scope == KILL_SWITCH, controls.c.name == "")
 _PAUSED = (
@@ -21,6 +27,15 @@ _PAUSED = (
     .where(controls.c.scope == PAUSE, controls.c.engaged.is_(True))
     .order_by(controls.c.name)
 )
+
+
+class Refusal(NamedTuple):
+    """One entry of the control log: who was refused what, when and why."""
+
+    actor: str
+    at: datetime
+    action: str
+    reason: str
 
 
 def read_kill_switch(conn: Connection) -> KillSwitch:
@@ -87,6 +102,33 @@ class SqlControlState:
         """Every paused schedule, by name."""
         with reading(self._engine) as conn:
             return read_pauses(conn)
+
+    def record_refusal(self, *, actor: str, action: str, reason: str) -> None:
+        """Add to the control log that `actor` was refused `action`, and why."""
+        at = self._clock.now()
+        # Rows of `controls` are keyed by (scope, name): a name of its own per entry (time,
+        # action, a random tail for entries in the same microsecond) makes them a log.
+        name = f"{at:%Y-%m-%dT%H:%M:%S.%f} {action[:64]} {uuid.uuid4().hex[:12]}"
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(controls).values(
+                    scope=REFUSED, name=name, engaged=False, actor=actor, changed_at=at,
+                    reason=reason,
+                )
+            )  # fmt: skip
+
+    def refusals(self) -> list[Refusal]:
+        """The control log of refused requests, oldest first."""
+        query = (
+            select(controls)
+            .where(controls.c.scope == REFUSED)
+            .order_by(controls.c.changed_at, controls.c.name)
+        )
+        with reading(self._engine) as conn:
+            return [
+                Refusal(r.actor, r.changed_at, r.name.split(" ")[1], r.reason or "")
+                for r in conn.execute(query)
+            ]
 
     def _set(self, scope: str, name: str, *, engaged: bool, actor: str, reason: str | None) -> None:
         values = {

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from gameday.adapters.db import schema_version
 from gameday.adapters.db.control import SqlControlState
 from gameday.adapters.db.engine import check_connection, make_engine, safe_url
+from gameday.adapters.db.marks import SqlServiceMarks
 from gameday.adapters.db.outbox import SqlOutbox
 from gameday.adapters.db.runs import SqlRunRepository
 from gameday.domain.clock import SystemClock
@@ -17,12 +18,13 @@ from gameday.domain.ports import Clock
 
 @dataclass
 class Database:
-    """The engine plus the RunRepository, ControlState and Outbox that use it."""
+    """The engine plus the RunRepository, ControlState, Outbox and ServiceMarks on it."""
 
     engine: Engine
     runs: SqlRunRepository
     control: SqlControlState
     outbox: SqlOutbox
+    marks: SqlServiceMarks
 
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None, upgrade: bool = True) -> Database:
@@ -50,6 +52,7 @@ class Database:
             runs=SqlRunRepository(engine, chosen),
             control=SqlControlState(engine, chosen),
             outbox=SqlOutbox(engine, chosen),
+            marks=SqlServiceMarks(engine, chosen),
         )
 
     @staticmethod

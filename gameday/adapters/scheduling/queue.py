@@ -11,6 +11,7 @@ record *why* a late run is skipped; APScheduler would otherwise drop it silently
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -18,12 +19,31 @@ from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger("gameday.scheduler.queue")
+
+
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
+    """APScheduler's background scheduler, quiet about a job gone during shutdown.
+
+    Once `shutdown()` marks the scheduler stopped, its loop may still be finishing a pass
+    in which it removes a one-shot job it just submitted; stopped, `remove_job` looks only
+    at jobs pending before the start, and raises JobLookupError on its own thread. The job
+    is gone with the in-memory store either way.
+    """
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        try:
+            super().remove_job(job_id, jobstore)
+        except JobLookupError:
+            if self.state != STATE_STOPPED:
+                raise
 
 
 class ApschedulerQueue:
@@ -31,7 +51,7 @@ class ApschedulerQueue:
 
     def __init__(self, fire: Callable[[str], None] | None = None, *, workers: int = 8) -> None:
         self._fire = fire
-        self._scheduler = BackgroundScheduler(
+        self._scheduler = _Scheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(workers)},
             job_defaults={"misfire_grace_time": None, "coalesce": False, "max_instances": 1},
@@ -108,7 +128,8 @@ class ApschedulerQueue:
 
     def _remove_locked(self, job_id: str) -> None:
         self._times.pop(job_id, None)
-        if self._scheduler.get_job(job_id) is not None:
+        # A one-shot job may be removed by APScheduler itself between the two calls.
+        with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(job_id)
 
     def _run(self, job_id: str) -> None:

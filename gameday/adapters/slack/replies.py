@@ -1,133 +1,180 @@
-"""Replies to `/gameday`: Block Kit with a text fallback, built from the chat use cases."""
+"""Replies to `/gameday`: Block Kit with a text fallback, built from the chat use cases.
+
+Rules: our own markup is Mrkdwn made with `md` (see gameday.domain.messages); names,
+reasons, notes and error texts are passed to it as arguments (escaped) or shown as plain
+text, never pasted into a template.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from gameday.domain.messages import (
+    MAX_BLOCKS,
     Block,
     Message,
+    Mrkdwn,
+    code,
     date_token,
-    escape_mrkdwn,
     format_when,
+    join_md,
+    line_sections,
+    md,
     mention,
     mrkdwn,
     plain,
+    section,
 )
 from gameday.domain.runs import Run, RunEvent
-from gameday.services.chatops import JournalView, ScheduleLine, Status
+from gameday.services.chatops import JournalView, Operators, ScheduleLine, Status
+
+OK = md(":white_check_mark:")
+INFO = md(":information_source:")
+REFUSED = md(":no_entry:")
 
 USAGE = (
     ("help", "this help"),
     ("list", "the schedules"),
     ("upcoming [days]", "runs planned in the next days (default 7)"),
     ("status", "running runs, approvals pending, kill switch"),
-    ("run RUNBOOK_NAME", "request an ad-hoc GameDay (goes through approval)"),
+    ("run RUNBOOK_NAME", "request an ad-hoc GameDay (goes through approval; operators)"),
     ("approve RUN", "approve a run"),
     ("reject RUN [reason]", "reject a run"),
     ("halt [reason]", "engage the kill switch: nothing starts, running runs roll back"),
-    ("resume", "release the kill switch"),
-    ("pause SCHEDULE", "skip a schedule's runs until unpaused"),
-    ("unpause SCHEDULE", "let a paused schedule run again"),
+    ("resume", "release the kill switch (operators)"),
+    ("pause SCHEDULE", "skip a schedule's runs until unpaused (operators)"),
+    ("unpause SCHEDULE", "let a paused schedule run again (operators)"),
     ("history [n]", "the last n finished runs (default 10)"),
     ("journal RUN", "what happened in a run"),
     ("note RUN text", "add a note to a run's journal"),
 )
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": mrkdwn(text)}
+# Room for the head and tail blocks of a reply around its list sections.
+_LIST_BLOCKS = MAX_BLOCKS - 15
 
 
 def help_message(problem: str | None = None) -> Message:
-    """The usage of `/gameday`, optionally after a line saying what was wrong."""
-    lines = "\n".join(f"`/gameday {cmd}` {what}" for cmd, what in USAGE)
+    """The usage of `/gameday`, optionally after a line (user text) saying what was wrong."""
+    lines = [md("{} {}", code(f"/gameday {cmd}"), what) for cmd, what in USAGE]
     blocks: list[Block] = []
-    text = "Usage: /gameday " + " | ".join(cmd.split()[0] for cmd, _ in USAGE)
+    text = md("Usage: /gameday {}", " | ".join(cmd.split()[0] for cmd, _ in USAGE))
     if problem:
         blocks.append({"type": "context", "elements": [plain(problem)]})
-        text = f"{problem}\n{text}"
-    blocks.append(_section(lines))
+        text = md("{}\n{}", problem, text)
+    blocks.append(section(join_md("\n", lines)))
     return Message(text, blocks)
 
 
-def notice(text: str, icon: str = ":white_check_mark:") -> Message:
-    """A one-line reply we wrote ourselves (user text inside must already be escaped)."""
-    return Message(f"{icon} {text}", [_section(f"{icon} {text}")])
+def notice(text: Mrkdwn, icon: Mrkdwn = OK) -> Message:
+    """A one-line reply of our own mrkdwn (user text inside went through `md`)."""
+    line = md("{} {}", icon, text)
+    return Message(line, [section(line)])
 
 
 def error(text: str) -> Message:
-    """A refusal or error: inert plain text in the blocks, escaped in the fallback."""
-    block: Block = {"type": "section", "text": {"type": "plain_text", "text": f"⚠️ {text}"}}
-    return Message(f":warning: {escape_mrkdwn(text)}", [block])
+    """A refusal or error (its text may quote user input): plain text in the blocks,
+    escaped in the fallback."""
+    return Message(md(":warning: {}", text), [{"type": "section", "text": plain(f"⚠️ {text}")}])
 
 
-def _run_line(run: Run, zone: str) -> str:
-    name = escape_mrkdwn(run.schedule or run.runbook or "ad-hoc")
-    return (
-        f"#{run.id} *{name}* ({run.kind.value}) {run.state.value}, "
-        f"{date_token(run.planned_at, zone)}{' dry run' if run.dry_run else ''}"
+def operators_only(action: str, operators: Operators) -> Message:
+    """The refusal of `/gameday ACTION` to someone who is not an operator: who may, and
+    that halting stays open to everyone."""
+    who = join_md(", ", (mention(i) for i in operators.ids()))
+    if not who:
+        whom = md(
+            "nobody is an operator yet: set {} or name approvers in the specs",
+            code("GAMEDAY_SLACK_OPERATORS"),
+        )
+    elif operators.configured:
+        whom = md("operators are {}", who)
+    else:
+        whom = md("operators are the approvers named in the specs: {}", who)
+    line = md(
+        "Only operators may {}; {}. Anyone may {} to stop chaos.",
+        code(f"/gameday {action}"),
+        whom,
+        code("/gameday halt"),
+    )
+    return notice(line, REFUSED)
+
+
+def _run_name(run: Run) -> str:
+    return run.schedule or run.runbook or "ad-hoc"
+
+
+def _run_line(run: Run, zone: str) -> Mrkdwn:
+    return md(
+        "#{} *{}* ({}) {}, {}{}",
+        run.id,
+        _run_name(run),
+        run.kind,
+        run.state,
+        date_token(run.planned_at, zone),
+        md(" dry run") if run.dry_run else md(""),
     )
 
 
 def runs_message(title: str, runs: Sequence[Run], zone: str) -> Message:
     """A titled list of runs, one line each, times in `zone` and the reader's own."""
     if not runs:
-        return notice(f"{title}: none", ":information_source:")
-    lines = [_run_line(r, zone) for r in runs]
-    fallback = "\n".join(
-        f"#{r.id} {r.schedule or r.runbook} {r.state.value} {format_when(r.planned_at, zone)}"
+        return notice(md("{}: none", title), INFO)
+    fallback = [
+        md("#{} {} {} {}", r.id, _run_name(r), r.state, format_when(r.planned_at, zone))
         for r in runs
-    )
-    return Message(f"{title}\n{fallback}", [_section(f"*{title}*"), _section("\n".join(lines))])
+    ]
+    blocks = [section(md("*{}*", title))]
+    blocks += line_sections([_run_line(r, zone) for r in runs], most=_LIST_BLOCKS)
+    return Message(md("{}\n{}", title, join_md("\n", fallback)), blocks)
 
 
 def status_message(status: Status, zone: str) -> Message:
     """The kill switch, paused schedules, running runs and approvals pending."""
     ks = status.kill_switch
     if ks.engaged:
-        by = f" by {mention(ks.actor)}" if ks.actor else ""
-        why = f": {escape_mrkdwn(ks.reason)}" if ks.reason else ""
-        switch = f":octagonal_sign: Kill switch *engaged*{by}{why}"
+        switch = md(":octagonal_sign: Kill switch *engaged*")
+        if ks.actor:
+            switch = md("{} by {}", switch, mention(ks.actor))
+        if ks.reason:
+            switch = md("{}: {}", switch, ks.reason)
     else:
-        switch = ":large_green_circle: Kill switch released"
+        switch = md(":large_green_circle: Kill switch released")
     lines = [switch]
     if status.pauses:
-        names = ", ".join(escape_mrkdwn(p.schedule) for p in status.pauses)
-        lines.append(f":double_vertical_bar: Paused: {names}")
-    lines.append(f"Running: {len(status.running)}, awaiting approval: {len(status.awaiting)}")
+        names = join_md(", ", (p.schedule for p in status.pauses))
+        lines.append(md(":double_vertical_bar: Paused: {}", names))
+    lines.append(
+        md("Running: {}, awaiting approval: {}", len(status.running), len(status.awaiting))
+    )
     if status.outbox_depth:
-        lines.append(f"Messages waiting for delivery: {status.outbox_depth}")
-    for run in [*status.running, *status.awaiting]:
-        lines.append(_run_line(run, zone))
-    text = "\n".join(lines)
-    return Message(text, [_section(text)])
-
-
-def _code(text: str) -> str:
-    """Inline code (Slack does not format inside it) unless the text could break out."""
-    return f"`{text}`" if "`" not in text and "\n" not in text else escape_mrkdwn(text)
+        lines.append(md("Messages waiting for delivery: {}", status.outbox_depth))
+    lines += [_run_line(run, zone) for run in [*status.running, *status.awaiting]]
+    return Message(join_md("\n", lines), line_sections(lines, most=_LIST_BLOCKS))
 
 
 def schedules_message(lines: Sequence[ScheduleLine]) -> Message:
     """Every schedule: name, kind, when, channel, paused."""
     if not lines:
-        return notice("No schedules.", ":information_source:")
+        return notice(md("No schedules."), INFO)
     rows = [
-        f"*{escape_mrkdwn(s.name)}* ({s.kind}) {_code(s.detail)}"
-        + (f" {escape_mrkdwn(s.channel)}" if s.channel else "")
-        + (" — paused" if s.paused else "")
+        md(
+            "*{}* ({}) {}{}{}",
+            s.name,
+            s.kind,
+            code(s.detail),
+            md(" {}", s.channel) if s.channel else md(""),
+            md(" — paused") if s.paused else md(""),
+        )
         for s in lines
     ]
-    text = "\n".join(rows)
-    return Message(text, [_section("*Schedules*"), _section(text)])
+    blocks = [section(md("*Schedules*")), *line_sections(rows, most=_LIST_BLOCKS)]
+    return Message(join_md("\n", rows), blocks)
 
 
-def _event(event: RunEvent) -> str:
+def _event(event: RunEvent) -> Mrkdwn:
     if event.type == "state_changed":
         moved = f"{event.payload.get('from')} → {event.payload.get('to')}"
-        return f"{_code('state_changed')} {_code(moved)}"
-    return _code(event.type)
+        return md("{} {}", code("state_changed"), code(moved))
+    return code(event.type)
 
 
 def journal_message(view: JournalView, zone: str, *, limit: int = 40) -> Message:
@@ -135,19 +182,21 @@ def journal_message(view: JournalView, zone: str, *, limit: int = 40) -> Message
     run = view.run
     head = _run_line(run, zone)
     events = view.events[-limit:]
-    lines = [f"{format_when(e.at, zone)} {_event(e)} by {mention(e.actor)}" for e in events]
+    lines = [
+        md("{} {} by {}", format_when(e.at, zone), _event(e), mention(e.actor)) for e in events
+    ]
     if len(view.events) > limit:
-        lines.insert(0, f"… {len(view.events) - limit} earlier events")
-    blocks: list[Block] = [_section(head), _section("\n".join(lines) or "no events")]
+        lines.insert(0, md("… {} earlier events", len(view.events) - limit))
+    blocks: list[Block] = [section(head)]
+    blocks += line_sections(lines, most=10) if lines else [section(md("no events"))]
     for note in view.notes[-10:]:
         blocks.append(
             {
                 "type": "context",
-                "elements": [mrkdwn(f"{mention(note.author)} noted:"), plain(note.text)],
+                "elements": [mrkdwn(md("{} noted:", mention(note.author))), plain(note.text)],
             }
         )
     if view.has_chaos_journal:
-        blocks.append(
-            {"type": "context", "elements": [mrkdwn(f"Full journal: `gameday journal {run.id}`")]}
-        )
-    return Message(head + "\n" + "\n".join(lines), blocks)
+        hint = md("Full journal: {}", code(f"gameday journal {run.id}"))
+        blocks.append({"type": "context", "elements": [mrkdwn(hint)]})
+    return Message(md("{}\n{}", head, join_md("\n", lines)), blocks)

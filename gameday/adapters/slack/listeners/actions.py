@@ -14,7 +14,7 @@ from gameday.adapters.slack import replies
 from gameday.adapters.slack.deps import SlackDeps
 from gameday.domain.approval import ApprovalRefused
 from gameday.domain.errors import GamedayError
-from gameday.domain.messages import ACTION_ID, Message, escape_mrkdwn
+from gameday.domain.messages import ACTION_ID, Message, md
 from gameday.domain.runs import Decision
 
 
@@ -30,12 +30,12 @@ def handle(deps: SlackDeps, verb: str, run_id: int, user: str) -> Message:
             result = deps.approvals.veto(run_id, actor=user)
         else:
             deps.chatops.halt(actor=user, reason=None, run_id=run_id)
-            return replies.notice(f"Halting run #{run_id}: the kill switch is engaged.")
+            return replies.notice(md("Halting run #{}: the kill switch is engaged.", run_id))
     except ApprovalRefused as refused:
         return replies.error(f"Refused: {refused}")
     except GamedayError as exc:
         return replies.error(str(exc))
-    return replies.notice(escape_mrkdwn(result.reply))
+    return replies.notice(md("{}", result.reply))
 
 
 def register(app: App, deps: SlackDeps) -> None:

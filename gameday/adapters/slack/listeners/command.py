@@ -17,8 +17,9 @@ from gameday.adapters.slack import replies
 from gameday.adapters.slack.deps import SlackDeps
 from gameday.domain.approval import ApprovalRefused
 from gameday.domain.errors import GamedayError, InvalidInput
-from gameday.domain.messages import Message, escape_mrkdwn
+from gameday.domain.messages import Message, md
 from gameday.domain.runs import Decision
+from gameday.services.chatops import NotAnOperator
 
 log = logging.getLogger(__name__)
 LAZY = frozenset({"approve", "reject"})
@@ -83,6 +84,8 @@ def answer(deps: SlackDeps, sub: str, rest: str, user: str) -> Message:
         return replies.help_message(f"Unknown command {sub!r}.")
     try:
         return handler()
+    except NotAnOperator as refused:
+        return replies.operators_only(refused.action, refused.operators)
     except GamedayError as exc:
         return replies.error(str(exc))
 
@@ -90,33 +93,36 @@ def answer(deps: SlackDeps, sub: str, rest: str, user: str) -> Message:
 def _run(deps: SlackDeps, name: str, user: str) -> Message:
     run = deps.chatops.request_run(name, actor=user)
     state = run.state.value.replace("_", " ")
-    return replies.notice(f"Requested run #{run.id} of {escape_mrkdwn(name)}: {state}.")
+    return replies.notice(md("Requested run #{} of {}: {}.", run.id, name, state))
 
 
 def _halt(deps: SlackDeps, reason: str, user: str) -> Message:
     deps.chatops.halt(actor=user, reason=reason.strip() or None)
-    return replies.notice("Kill switch engaged: nothing new starts, running runs roll back.")
+    return replies.notice(md("Kill switch engaged: nothing new starts, running runs roll back."))
 
 
 def _resume(deps: SlackDeps, user: str) -> Message:
     if deps.chatops.resume(actor=user):
-        return replies.notice("Kill switch released.")
-    return replies.notice("The kill switch was not engaged.", ":information_source:")
+        return replies.notice(md("Kill switch released."))
+    return replies.notice(md("The kill switch was not engaged."), replies.INFO)
 
 
 def _pause(deps: SlackDeps, schedule: str, user: str, *, pause: bool) -> Message:
-    name = escape_mrkdwn(schedule)
     if pause:
         changed = deps.chatops.pause(schedule, actor=user)
-        return replies.notice(f"Paused {name}." if changed else f"{name} was already paused.")
+        return replies.notice(
+            md("Paused {}.", schedule) if changed else md("{} was already paused.", schedule)
+        )
     changed = deps.chatops.unpause(schedule, actor=user)
-    return replies.notice(f"Unpaused {name}." if changed else f"{name} was not paused.")
+    return replies.notice(
+        md("Unpaused {}.", schedule) if changed else md("{} was not paused.", schedule)
+    )
 
 
 def _note(deps: SlackDeps, rest: str, user: str) -> Message:
     run_text, _, text = rest.strip().partition(" ")
     note = deps.chatops.note(parse_run_id(run_text), text.strip(), actor=user)
-    return replies.notice(f"Note added to run #{note.run_id}.")
+    return replies.notice(md("Note added to run #{}.", note.run_id))
 
 
 def _decide(deps: SlackDeps, rest: str, user: str, decision: Decision) -> Message:
@@ -129,7 +135,7 @@ def _decide(deps: SlackDeps, rest: str, user: str, decision: Decision) -> Messag
         )
     except ApprovalRefused as refused:
         return replies.error(f"Refused: {refused}")
-    return replies.notice(escape_mrkdwn(result.reply))
+    return replies.notice(md("{}", result.reply))
 
 
 def answered_later(body: dict[str, Any]) -> bool:
