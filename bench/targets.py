@@ -65,7 +65,7 @@ def run(args: list[str]) -> Iterable[dict[str, Any]]:
     from gameday.adapters.kubernetes.cluster import KubeCluster
     from gameday.domain.selection import select
     from gameday.domain.specs import MonkeySpec
-    from gameday.services.monkey import discover_targets, target_policy
+    from gameday.services.targets import discover_targets, target_policy
     from gameday.settings import PROTECTED_NAMESPACES
 
     context = multiprocessing.get_context("spawn")

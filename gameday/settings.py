@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gameday.domain.protection import PROTECTED_NAMESPACES as PROTECTED_NAMESPACES
@@ -15,7 +17,7 @@ from gameday.domain.protection import PROTECTED_NAMESPACES as PROTECTED_NAMESPAC
 class Settings(BaseSettings):
     """Service configuration; secrets are SecretStr so they never print by accident."""
 
-    model_config = SettingsConfigDict(env_prefix="GAMEDAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GAMEDAY_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default_factory=Path.cwd, description="folder with runbooks/ and schedules/")
     database_url: str | None = Field(
@@ -24,9 +26,26 @@ class Settings(BaseSettings):
     live: bool = Field(default=False, description="send mutating requests; dry run otherwise")
     timezone: str = Field(default="UTC", description="zone used to show times to people")
 
-    # Kubernetes
-    kube_context: str | None = None
-    kubeconfig: Path | None = None
+    # Kubernetes. One rule chooses the cluster for the service and for every runbook (the
+    # worker passes it on to Chaos Toolkit extensions): GAMEDAY_KUBECONFIG, else the first
+    # file of KUBECONFIG, else ~/.kube/config; the context GAMEDAY_KUBE_CONTEXT, else
+    # KUBERNETES_CONTEXT (Chaos Toolkit's name), else the file's current one; with no file
+    # at all, inside a pod, the pod's service account.
+    kubeconfig: Annotated[Path | None, NoDecode] = Field(
+        default=None,
+        validation_alias=AliasChoices("GAMEDAY_KUBECONFIG", "KUBECONFIG"),
+        description="kubeconfig file (also read from KUBECONFIG)",
+    )
+    kube_context: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GAMEDAY_KUBE_CONTEXT", "KUBERNETES_CONTEXT"),
+        description="kubeconfig context (also read from KUBERNETES_CONTEXT)",
+    )
+    kubernetes_service_host: str | None = Field(
+        default=None,
+        validation_alias="KUBERNETES_SERVICE_HOST",
+        description="set by Kubernetes inside a pod: the service account may be used",
+    )
     namespace: str = Field(default="gameday", description="the service's own namespace")
     pod_name: str | None = Field(default=None, description="this replica's pod, never a target")
     target_namespaces: Annotated[list[str], NoDecode] = Field(
@@ -102,6 +121,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not a Slack user (U…, W…) or user group (S…) id")
         return value
 
+    @field_validator("kubeconfig", mode="before")
+    @classmethod
+    def _first_kubeconfig(cls, value: Any) -> Any:
+        # KUBECONFIG may list several files; like kubectl's loaders, use the first.
+        if isinstance(value, str):
+            first = next((part for part in value.split(os.pathsep) if part.strip()), None)
+            return Path(first).expanduser() if first else None
+        return value
+
+    @property
+    def in_cluster(self) -> bool:
+        """True inside a Kubernetes pod (its service account may be used)."""
+        return bool(self.kubernetes_service_host)
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an embedded SQLite file in the home folder."""
         if self.database_url:
@@ -115,3 +148,10 @@ class Settings(BaseSettings):
     def target_namespace_set(self) -> frozenset[str] | None:
         """The only namespaces chaos may change, or None when any unprotected one may be."""
         return frozenset(self.target_namespaces) or None
+
+
+def process_environment() -> Mapping[str, str]:
+    """The process environment, for what must pass it on whole (a worker process's
+    environment, a runbook's `env` secrets to mask). This module is the one place that
+    reads it; everything else gets what it needs from here."""
+    return os.environ

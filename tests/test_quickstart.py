@@ -164,4 +164,3 @@ def usage_errors(gameday: str, home: Path, env: dict[str, str]) -> None:
 
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-4000:]
-

@@ -19,8 +19,8 @@ from gameday.adapters.scheduling.leader import Elector, LeaderLoop
 from gameday.adapters.scheduling.queue import ApschedulerQueue
 from gameday.adapters.scheduling.starter import ThreadedStarter
 from gameday.domain.errors import GamedayError
-from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
-from gameday.services.scheduler import PastPlan, Scheduler
+from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
+from gameday.services.scheduler import Scheduler
 from gameday.services.service_plan import SpecsInvalid
 
 __all__ = ["PlanLoader", "Service", "ServiceHooks", "SpecsInvalid"]
@@ -44,14 +44,17 @@ class ServiceHooks:
 
     `background` pairs are (start, stop) of threads such as the outbox worker;
     `flush_outbox` delivers what is due once (the last step of a shutdown); `start_adhoc`
-    starts approved ad-hoc runs (the leader calls it every ADHOC_SWEEP seconds).
+    starts approved ad-hoc runs (the leader calls it every ADHOC_SWEEP seconds);
+    `record_downtime` records what was missed while no leader ran (on each takeover) and
+    `heartbeat` is what it measures that from (every HEARTBEAT seconds).
     """
 
     recover: Callable[[], object] | None = None
     halt: Callable[[list[int]], object] | None = None
     expire_approvals: Callable[[], object] | None = None
     start_adhoc: Callable[[], object] | None = None
-    past_plan: PastPlan | None = None
+    record_downtime: Callable[[], object] | None = None
+    heartbeat: Callable[[], None] | None = None
     flush_outbox: Callable[[], object] | None = None
     background: list[tuple[Callable[[], object], Callable[[], object]]] = field(
         default_factory=list
@@ -139,13 +142,14 @@ class Service:
                 return
             occurrences, rules = self._plan
             self.scheduler.reconcile(occurrences, rules)
-            if self.hooks.past_plan is not None:
-                self.scheduler.record_downtime(self.hooks.past_plan)
+            if self.hooks.record_downtime is not None:
+                self.hooks.record_downtime()
             missed = self.scheduler.skip_missed()
             if missed:
                 log.info("recorded %d missed occurrences as skipped", len(missed))
-            self.scheduler.mark_alive()
-            self.queue.every("alive", HEARTBEAT, self.scheduler.mark_alive)
+            if self.hooks.heartbeat is not None:
+                self.hooks.heartbeat()
+                self.queue.every("alive", HEARTBEAT, self.hooks.heartbeat)
             self.queue.every("refresh", self._refresh_seconds, self._refresh)
             if self.hooks.expire_approvals is not None:
                 self.queue.every("approvals", APPROVAL_SWEEP, self._expire)

@@ -10,15 +10,12 @@ CustomObjectsApi instead. They refuse protected namespaces whatever a runbook sa
 
 from __future__ import annotations
 
-import os
 from copy import deepcopy
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.rest import ApiException
-
-from gameday.domain.protection import PROTECTED_NAMESPACES
 
 __all__ = ["add_abort_fault", "add_delay_fault", "remove_abort_fault", "remove_delay_fault"]
 
@@ -26,20 +23,19 @@ DEFAULT_VERSION = "networking.istio.io/v1alpha3"
 
 
 def _api(secrets: dict[str, Any] | None) -> client.CustomObjectsApi:
-    """A client the way Chaos Toolkit's Kubernetes extensions find one: the kubeconfig
-    (KUBECONFIG or ~/.kube/config, context from KUBERNETES_CONTEXT), else in-cluster."""
-    secrets = secrets or {}
-    path = os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config"))
-    if os.path.exists(path):
-        context = secrets.get("KUBERNETES_CONTEXT") or os.environ.get("KUBERNETES_CONTEXT")
-        return client.CustomObjectsApi(config.new_client_from_config(path, context=context))
-    config.load_incluster_config()
-    return client.CustomObjectsApi()
+    """A client found exactly as chaostoolkit-kubernetes finds one (the worker points it at
+    the service's cluster: see gameday.settings)."""
+    from chaosk8s import create_k8s_api_client
+
+    return client.CustomObjectsApi(create_k8s_api_client(secrets))
 
 
 def _check_namespace(ns: str) -> None:
-    own = os.environ.get("GAMEDAY_NAMESPACE", "gameday")
-    if ns in PROTECTED_NAMESPACES or ns == own:
+    # The worker's request guard refuses these too; a clear activity error here says why
+    # before any request is made, even where no guard is installed.
+    from gameday.settings import Settings
+
+    if ns in Settings().protected_namespaces():
         raise ActivityFailed(f"namespace {ns!r} is protected: gameday never changes it")
 
 

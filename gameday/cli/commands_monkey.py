@@ -99,7 +99,7 @@ def targets(
 ) -> None:
     """List the pods a monkey schedule could kill now, and why every other pod is excluded."""
     from gameday.domain.clock import SystemClock
-    from gameday.services.monkey import discover_targets, target_policy
+    from gameday.services.targets import discover_targets, target_policy
     from gameday.wiring import kube_cluster_for
 
     settings = _settings(ctx, context, kubeconfig)

@@ -127,10 +127,11 @@ def _run(
     journal = runs.journal(run.id)
     invalid = ex.count_events(events, ex.WORKER_FAILED) > 0
     code = 2 if invalid else exit_code_for(final.state)
+    status = chaos_status(journal) if journal is not None else None
     if quiet:
-        print_json(_summary(final, journal and chaos_status(journal), len(events)))
+        print_json(_summary(final, status, len(events)))
     else:
-        progress.done(final, journal and chaos_status(journal))
+        progress.done(final, status)
     database.close()
     return code
 

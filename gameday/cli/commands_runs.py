@@ -179,7 +179,7 @@ def halt_command(
     rolling back; each halted run is recorded either way.
     """
     from gameday.services import control as control_service
-    from gameday.services import execution
+    from gameday.services import halting
     from gameday.wiring import workers_for
 
     settings = _settings(ctx)
@@ -188,7 +188,7 @@ def halt_command(
         change = control_service.halt(db.control, actor=actor, reason=reason)
         verb = "engaged" if change.changed else "was already engaged"
         typer.echo(f"kill switch {verb}: {change.kill_switch.reason}")
-        results = execution.halt_running(
+        results = halting.halt_running(
             db.runs,
             workers_for(settings),
             actor=actor,

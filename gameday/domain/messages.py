@@ -103,7 +103,7 @@ def plain(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
 def mrkdwn(text: Mrkdwn, limit: int = SECTION_LIMIT) -> dict[str, Any]:
     """A mrkdwn object, cut to `limit` (a plain str given by mistake is shown inert)."""
     safe = text if isinstance(text, Mrkdwn) else escape_mrkdwn(text)
-    return {"type": "mrkdwn", "text": _cut_markup(safe, limit) or " "}
+    return {"type": "mrkdwn", "text": str(_cut_markup(safe, limit) or " ")}
 
 
 def section(text: Mrkdwn) -> Block:
@@ -190,7 +190,7 @@ class Message:
         """This message addressed to a channel, for the outbox."""
         return OutgoingMessage(
             channel=channel,
-            text=self.text,
+            text=str(self.text),  # a plain str from here on: drivers and JSON see no subclass
             blocks=self.blocks or None,
             thread_of_run=run_id,
             kind=kind,
@@ -312,7 +312,7 @@ def _facts(brief: RunBrief, approvers: Sequence[str]) -> list[Block]:
         fields.append(md("*Requested by*\n{}", mention(run.requester)))
     blocks: list[Block] = [
         {"type": "header", "text": plain(f"{brief.noun}: {brief.title}", HEADER_LIMIT)},
-        {"type": "section", "fields": [mrkdwn(f) for f in fields[:MAX_FIELDS]]},
+        {"type": "section", "fields": [mrkdwn(f, FIELD_LIMIT) for f in fields[:MAX_FIELDS]]},
     ]
     if brief.summary:
         blocks += plain_sections(brief.summary, most=2)

@@ -1,30 +1,11 @@
-"""How the scheduler announces runs: the approval use cases it calls when Slack is wired
-in, and a plain-text announcement for when it is not."""
+"""How the scheduler announces runs and expires their approvals: the approval use cases
+it calls (gameday.services.approvals)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Protocol
 
-from gameday.domain.runs import OutgoingMessage, Run
-from gameday.services.fire_guards import ScheduleRules
-
-# Builds the announcement for a run (announcements, approval requests); wiring may hand in
-# the Slack Block Kit builders, the default is plain text for the console notifier.
-Announcer = Callable[[Run, ScheduleRules, timedelta], Sequence[OutgoingMessage]]
-
-
-def plain_announcement(run: Run, rules: ScheduleRules, lead: timedelta) -> list[OutgoingMessage]:
-    """One plain-text message naming the run, its start (UTC) and what is asked of people."""
-    when = run.planned_at.isoformat(timespec="minutes")
-    mode = "dry run" if run.dry_run else "LIVE"
-    what = f"GameDay {rules.runbook or rules.name}" if rules.runbook else f"monkey {rules.name}"
-    text = f"{what} (run {run.id}, {mode}) starts at {when}"
-    if rules.needs_approval:
-        text += "; approval needed"
-    channel = rules.channel or "#gameday"
-    return [OutgoingMessage(channel=channel, text=text, thread_of_run=run.id, kind="announcement")]
+from gameday.domain.runs import Run
 
 
 class Approvals(Protocol):

@@ -310,6 +310,14 @@ class ChatOps:
             return Operators.of(self._operators, configured=True)
         return Operators.of(spec_approvers(self._catalog()), configured=False)
 
+    def operator_lookup_needed(self, actor: str) -> bool:
+        """True when telling whether `actor` is an operator may ask Slack for the members
+        of an operator user group (they are not an operator by user id)."""
+        operators = self.operators()
+        return (
+            actor not in operators.users and bool(operators.usergroups) and self._groups is not None
+        )
+
     def is_operator(self, actor: str) -> bool:
         """True when `actor` is an operator, by user id or as a member of a user group."""
         return self._among(actor, self.operators())

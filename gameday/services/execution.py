@@ -1,5 +1,5 @@
-"""Executing GameDays: start a run's worker, watch it to the end, halt every running run
-(the kill switch), and recover runs whose worker died.
+"""Executing GameDays: record an ad-hoc run, start a run's worker and watch it to the end
+(kill switch, time limit). Halting is `halting`, recovery `recovery`, ending `run_end`.
 
 The processes themselves are behind the `Workers` port; everything recorded goes through
 the `RunRepository`, so a run's history is complete whoever stopped it.
@@ -8,24 +8,22 @@ the `RunRepository`, so a run's history is complete whoever stopped it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from gameday.domain import execution as ex
-from gameday.domain.errors import GamedayError, IllegalTransition, InvalidInput, NotFound
+from gameday.domain.errors import GamedayError, IllegalTransition, InvalidInput
 from gameday.domain.execution import WorkerRef
+from gameday.domain.fire_guards import kill_switch_reason, kill_switch_refusal
 from gameday.domain.lifecycle import is_final
 from gameday.domain.ports import Clock, ControlState, RunRepository, Workers
 from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunEvent, RunKind, RunState
 from gameday.domain.specs import Runbook
+from gameday.services.halting import HARD_STOP_GRACE, halt_run
+from gameday.services.run_end import EndMessages, end_run, settle_dead_worker
 
-HARD_STOP_GRACE = timedelta(seconds=3)
 STOP_GRACE = timedelta(seconds=30)
 WATCH_TICK = timedelta(milliseconds=100)
-
-# The messages telling a run's channel how it ended: (run, outcome, reason) -> messages.
-EndMessages = Callable[[Run, str, str], Sequence[OutgoingMessage]]
 
 # Payload key of an ad-hoc run's approval naming who carries it out: the requester's own
 # process (`gameday run`), so a service does not start it as well.
@@ -37,26 +35,6 @@ class KillSwitchEngaged(GamedayError):
     """Nothing new starts while the kill switch is engaged."""
 
     exit_code = 2
-
-
-@dataclass(frozen=True)
-class HaltResult:
-    """What a halt did to one run: `signalled` (graceful), `hard_stopped`, `gone` (its
-    worker was already dead) or `elsewhere` (another host's), and the state it is in."""
-
-    run_id: int
-    action: str
-    state: RunState
-
-
-@dataclass(frozen=True)
-class RecoveryResult:
-    """What recovery did to one run left `running` by a dead worker."""
-
-    run_id: int
-    rollbacks_played: bool
-    exit_code: int | None
-    state: RunState
 
 
 def request_adhoc_run(
@@ -77,10 +55,7 @@ def request_adhoc_run(
     """
     engaged, why = control.kill_switch()
     if engaged:
-        raise KillSwitchEngaged(
-            f"the kill switch is engaged ({why or 'no reason given'}): "
-            "nothing new starts until it is released"
-        )
+        raise KillSwitchEngaged(kill_switch_refusal(why))
     if not dry_run and runbook.extension is not None and runbook.extension.approval is not None:
         raise InvalidInput(
             f"runbook {runbook.name} asks for approval before a live run; "
@@ -209,7 +184,7 @@ def watch_run(
             if engaged:
                 switch_seen = True
                 if not ex.count_events(runs.events(run_id), ex.HALT_REQUESTED):
-                    reason = f"kill switch engaged: {why or 'no reason given'}"
+                    reason = kill_switch_reason(why)
                     halt_run(runs, workers, run_id, actor=actor, reason=reason)
         if clock.now() >= deadline:
             if not stopping:
@@ -232,210 +207,3 @@ def watch_run(
                 )
                 continue
         workers.wait_gone([(worker, run_id)], WATCH_TICK)
-
-
-def settle_dead_worker(
-    runs: RunRepository, run_id: int, *, actor: str, end_messages: EndMessages | None = None
-) -> Run:
-    """Record the end of a run whose worker exited without moving it to a final state."""
-    run = runs.get(run_id)
-    if run.state is not RunState.RUNNING:
-        return run
-    events = runs.events(run_id)
-    stopped = any(e.type in (ex.HALT_REQUESTED, ex.TIMED_OUT) for e in events)
-    to = RunState.ABORTED if stopped else RunState.FAILED
-    reason = (
-        "halted; the worker stopped before it could record the end of the run"
-        if stopped
-        else "the worker exited without recording the end of the run"
-    )
-    return end_run(runs, run_id, to, actor=actor, reason=reason, end_messages=end_messages)
-
-
-def halt_run(runs: RunRepository, workers: Workers, run_id: int, *, actor: str, reason: str) -> str:
-    """Ask one running run to stop; returns `signalled`, `hard_stopped`, `gone` (its
-    worker is dead) or `elsewhere` (it runs on another host, out of reach of signals from
-    here: the supervisor there halts it once it sees the kill switch).
-
-    Rules: a "halt_requested" event (who, why, which attempt) is written before any
-    signal; the first halt sends SIGUSR1 (chaoslib interrupts the current activity and
-    plays the rollbacks, the run ends `aborted`); a halt of a run already halted is a hard
-    stop (SIGTERM, then SIGKILL), recorded with a "hard_stopped" event. Does not wait.
-    """
-    events = runs.events(run_id)
-    attempt = ex.count_events(events, ex.HALT_REQUESTED) + 1
-    worker = ex.worker_of(events)
-    runs.append_event(
-        run_id,
-        ex.HALT_REQUESTED,
-        actor=actor,
-        payload={"reason": reason, "attempt": attempt, "hard": attempt > 1},
-    )
-    if worker is None:
-        return "gone"
-    alive = workers.is_alive(worker, run_id)
-    if alive is None:
-        return "elsewhere"  # its own supervisor halts it when it sees the kill switch
-    if not alive:
-        return "gone"
-    if attempt == 1:
-        return "signalled" if workers.halt(worker, run_id) else "gone"
-    workers.hard_stop(worker, run_id, grace=HARD_STOP_GRACE)
-    runs.append_event(
-        run_id, ex.HARD_STOPPED, actor=actor, payload={"pid": worker.pid, "host": worker.host}
-    )
-    return "hard_stopped"
-
-
-def halt_running(
-    runs: RunRepository,
-    workers: Workers,
-    *,
-    actor: str,
-    reason: str,
-    wait: timedelta = ex.DEFAULT_HALT_WAIT,
-    end_messages: EndMessages | None = None,
-) -> list[HaltResult]:
-    """Stop every running run (the kill switch's halt); see `halt_run` for each run.
-
-    Rules: waits up to `wait` for the signalled workers to exit (chaoslib plays the
-    rollbacks first); a run whose worker is gone without having recorded an end is set
-    `aborted` here, so every halted run is recorded either way. A run still rolling back
-    when `wait` ends is reported in its current state (`running`).
-    """
-    actions = {
-        run.id: halt_run(runs, workers, run.id, actor=actor, reason=reason)
-        for run in runs.in_state(RunState.RUNNING)
-    }
-    waiting = [
-        (worker, run_id)
-        for run_id, action in actions.items()
-        if action == "signalled" and (worker := ex.worker_of(runs.events(run_id))) is not None
-    ]
-    if waiting:
-        workers.wait_gone(waiting, wait)
-    results: list[HaltResult] = []
-    for run_id, action in actions.items():
-        worker = ex.worker_of(runs.events(run_id))
-        alive = worker is not None and workers.is_alive(worker, run_id) is not False
-        run = (
-            runs.get(run_id)
-            if alive
-            else settle_dead_worker(runs, run_id, actor=actor, end_messages=end_messages)
-        )
-        results.append(HaltResult(run_id=run_id, action=action, state=run.state))
-    return results
-
-
-def recover_runs(
-    runs: RunRepository,
-    workers: Workers,
-    *,
-    actor: str,
-    rollback_timeout: timedelta = ex.DEFAULT_TIMEOUT,
-    end_messages: EndMessages | None = None,
-) -> list[RecoveryResult]:
-    """Find runs left `running` by a dead worker, play their rollbacks once, and mark them
-    `interrupted`.
-
-    Rules: a run whose worker is alive, or runs on another host, is left alone; a run
-    with no worker recorded at all is recovered too (its worker never got going).
-    "recovery_started" is written before the rollbacks and "recovery_finished" after, and
-    rollbacks are not played again when a recovery already finished or the worker had
-    finished the experiment (its rollbacks included). Events already written are kept.
-    With `end_messages`, the run's channel is told in the same transaction as the move to
-    `interrupted`; a run that already ended (its worker ended it) is not recovered at all.
-    """
-    results: list[RecoveryResult] = []
-    for run in runs.in_state(RunState.RUNNING):
-        if run.kind is RunKind.MONKEY:
-            # A kill has no runbook and nothing to roll back: the pods' controllers
-            # replace them. Record what is known and play nothing.
-            final = end_run(
-                runs,
-                run.id,
-                RunState.INTERRUPTED,
-                actor=actor,
-                reason="the service died during this monkey kill; its kill events say which "
-                "pods were terminated, and terminations have no rollback",
-                end_messages=end_messages,
-            )
-            results.append(RecoveryResult(run.id, False, None, final.state))
-            continue
-        events = runs.events(run.id)
-        worker = ex.worker_of(events)
-        if worker is not None and workers.is_alive(worker, run.id) is not False:
-            continue
-        dead = f"pid {worker.pid} on {worker.host}" if worker else "no worker recorded"
-        exit_code: int | None = None
-        played = ex.recovery_action(events) == "rollback"
-        if played:
-            attempt = ex.count_events(events, ex.RECOVERY_STARTED) + 1
-            runs.append_event(
-                run.id,
-                ex.RECOVERY_STARTED,
-                actor=actor,
-                payload={"worker": dead, "attempt": attempt},
-            )
-            exit_code = workers.run_rollbacks(run.id, timeout=rollback_timeout)
-            runs.append_event(
-                run.id,
-                ex.RECOVERY_FINISHED,
-                actor=actor,
-                payload={"exit_code": exit_code, "rollbacks_ok": exit_code == 0},
-            )
-        what = (
-            "recovery played the runbook's rollbacks"
-            if played
-            else "its rollbacks had already been played, so recovery did not repeat them"
-        )
-        if played and exit_code != 0:
-            what = (
-                "recovery played the runbook's rollbacks, which did not all succeed "
-                f"(exit {exit_code})"
-            )
-        final = end_run(
-            runs,
-            run.id,
-            RunState.INTERRUPTED,
-            actor=actor,
-            reason=f"the worker died mid-run ({dead}); {what}",
-            end_messages=end_messages,
-        )
-        results.append(
-            RecoveryResult(
-                run_id=run.id, rollbacks_played=played, exit_code=exit_code, state=final.state
-            )
-        )
-    return results
-
-
-def end_run(
-    runs: RunRepository,
-    run_id: int,
-    to: RunState,
-    *,
-    actor: str,
-    reason: str,
-    payload: Mapping[str, Any] | None = None,
-    end_messages: EndMessages | None = None,
-) -> Run:
-    """Move a running run to its final state `to`; return the run as it then stands.
-
-    Rules: the run's channel is told how it ended, with `end_messages` queued in the same
-    transaction as the move. Another process (the worker finishing late, a second
-    supervisor, recovery) may have ended the run first: then its state stands and this one
-    is dropped, messages included.
-    """
-    messages: Sequence[OutgoingMessage] = ()
-    if end_messages is not None:
-        try:
-            messages = end_messages(runs.get(run_id), to.value, reason)
-        except GamedayError:
-            messages = ()  # the run's end is recorded even when its channel is unknown
-    try:
-        return runs.transition(
-            run_id, to, actor=actor, reason=reason, payload=payload, messages=messages
-        )
-    except (IllegalTransition, NotFound):
-        return runs.get(run_id)

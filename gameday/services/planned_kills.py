@@ -16,8 +16,8 @@ from gameday.domain.ports import MetricsSink, RunRepository
 from gameday.domain.run_mode import RunMode
 from gameday.domain.runs import Run, RunState
 from gameday.services.catalog import Catalog
-from gameday.services.execution import EndMessages
 from gameday.services.monkey import MonkeyService
+from gameday.services.run_end import EndMessages
 
 log = logging.getLogger("gameday.runs")
 

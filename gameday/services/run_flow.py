@@ -33,12 +33,13 @@ from typing import Any, Protocol
 from gameday.domain import execution as ex
 from gameday.domain.errors import GamedayError, IllegalTransition
 from gameday.domain.execution import WorkerRef
+from gameday.domain.fire_guards import kill_switch_reason
 from gameday.domain.lifecycle import is_final
 from gameday.domain.messages import brief_snapshot
 from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository, Workers
 from gameday.domain.run_mode import RunMode, decide_mode
 from gameday.domain.runs import OutgoingMessage, Run, RunEvent, RunKind, RunState
-from gameday.services import execution
+from gameday.services import execution, halting, recovery, run_end
 from gameday.services.run_updates import RunUpdates
 
 log = logging.getLogger("gameday.runs")
@@ -128,7 +129,7 @@ class RunFlow:
         the kill switch stopped the run at the last moment (it is then `skipped`)."""
         engaged, why = self._control.kill_switch()
         if engaged:
-            self._skip(run, f"kill switch engaged ({why or 'no reason given'})", actor)
+            self._skip(run, kill_switch_reason(why), actor)
             return None
         mode = self.mode_of(run)
         as_run = replace(run, dry_run=mode.dry_run, state=RunState.RUNNING)
@@ -219,11 +220,11 @@ class RunFlow:
         self._workers.release(worker, run_id)
         self._workers.wait_gone([(worker, run_id)], self._options.stop_grace)
         if self._workers.is_alive(worker, run_id):
-            self._workers.hard_stop(worker, run_id, grace=execution.HARD_STOP_GRACE)
+            self._workers.hard_stop(worker, run_id, grace=halting.HARD_STOP_GRACE)
         run = self._runs.get(run_id)
         if is_final(run.state):
             return run
-        return execution.end_run(
+        return run_end.end_run(
             self._runs,
             run_id,
             RunState.INTERRUPTED,
@@ -235,22 +236,22 @@ class RunFlow:
 
     # -- halt and recovery ---------------------------------------------------------------
     def halt(self, run_id: int, *, actor: str, reason: str) -> str:
-        """Ask one running run to stop with its rollbacks (see `execution.halt_run`)."""
-        return execution.halt_run(self._runs, self._workers, run_id, actor=actor, reason=reason)
+        """Ask one running run to stop with its rollbacks (see `halting.halt_run`)."""
+        return halting.halt_run(self._runs, self._workers, run_id, actor=actor, reason=reason)
 
     def halt_runs(self, run_ids: Sequence[int], *, reason: str) -> list[str]:
         """Halt these runs (this service is shutting down, say); what each halt did."""
         return [self.halt(i, actor=self._options.actor, reason=reason) for i in run_ids]
 
-    def halt_running(self, *, actor: str, reason: str) -> list[execution.HaltResult]:
+    def halt_running(self, *, actor: str, reason: str) -> list[halting.HaltResult]:
         """Halt every running run this host can reach and wait briefly for them."""
-        return execution.halt_running(
+        return halting.halt_running(
             self._runs, self._workers, actor=actor, reason=reason, end_messages=self.end_messages
         )
 
-    def recover(self) -> list[execution.RecoveryResult]:
+    def recover(self) -> list[recovery.RecoveryResult]:
         """Runs left `running` by a dead worker: rollbacks once, then `interrupted`."""
-        return execution.recover_runs(
+        return recovery.recover_runs(
             self._runs, self._workers, actor=self._options.actor, end_messages=self.end_messages
         )
 

@@ -12,25 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gameday.domain.errors import GamedayError, IllegalTransition
-from gameday.domain.lifecycle import is_final
-from gameday.domain.ports import (
-    Clock,
-    ControlState,
-    JobQueue,
-    MetricsSink,
-    RunRepository,
-    RunStarter,
-    ServiceMarks,
-)
-from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunEvent, RunKind, RunState
-from gameday.services.announcements import Announcer, Approvals, plain_announcement
-from gameday.services.execution import CARRIED_BY_REQUESTER, CARRIER, EndMessages
-from gameday.services.fire_guards import (
+from gameday.domain.fire_guards import (
     DEFAULT_TOLERANCE,
     WAITING_STATES,
     FireContext,
@@ -45,15 +32,22 @@ from gameday.services.fire_guards import (
     parse_job_id,
     start_verdict,
 )
+from gameday.domain.lifecycle import is_final
+from gameday.domain.ports import (
+    Clock,
+    ControlState,
+    JobQueue,
+    MetricsSink,
+    RunRepository,
+    RunStarter,
+    ServiceMarks,
+)
+from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunEvent, RunKind, RunState
+from gameday.services.announcements import Approvals
+from gameday.services.run_end import EndMessages
 
 log = logging.getLogger("gameday.scheduler")
 
-# How far back a start looks for occurrences it missed while no service ran.
-MISSED_LOOKBACK = timedelta(days=30)
-MISSED_REASON = "missed: service not running"
-_MISSED_PLAN = "planned while no service was running"
-# The occurrences a plan has in [since, until] (the past).
-PastPlan = Callable[[datetime, datetime], Sequence[PlannedOccurrence]]
 
 ACTOR = "scheduler"
 _EPSILON = timedelta(microseconds=1)
@@ -79,13 +73,12 @@ class Scheduler:
         control: ControlState,
         queue: JobQueue,
         starter: RunStarter,
+        approvals: Approvals,
         clock: Clock,
         metrics: MetricsSink,
         dry_run: bool = True,
         tolerance: timedelta = DEFAULT_TOLERANCE,
         horizon: timedelta = timedelta(hours=48),
-        announcer: Announcer = plain_announcement,
-        approvals: Approvals | None = None,
         actor: str = ACTOR,
         end_messages: EndMessages | None = None,
         marks: ServiceMarks | None = None,
@@ -99,7 +92,6 @@ class Scheduler:
         self._dry_run = dry_run
         self._tolerance = tolerance
         self.horizon = horizon
-        self._announcer = announcer
         self._approvals = approvals
         self._actor = actor
         # Tells an announced run's channel that it will not run after all.
@@ -111,6 +103,11 @@ class Scheduler:
         self._digests: dict[str, str | None] = {}
         # Reconcile and fire may run on different threads; one at a time keeps them simple.
         self._lock = threading.RLock()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while the plan or a run's start is being decided (reconcile, fire)."""
+        return self._lock
 
     @property
     def rules(self) -> Mapping[str, ScheduleRules]:
@@ -181,7 +178,7 @@ class Scheduler:
             cancelled: list[int] = []
             for key, run in have.items():
                 reason = self._vanished(run, key in wanted, now, horizon_end, replanned)
-                if reason is not None and self._skip(run, SkipCode.REMOVED, reason):
+                if reason is not None and self.skip(run, SkipCode.REMOVED, reason):
                     cancelled.append(run.id)
             digests = {name: r.digest for name, r in rules.items()}
             if self._marks is not None and digests != self._digests:
@@ -212,12 +209,6 @@ class Scheduler:
             return f"no longer in the plan of schedule {run.schedule} (its spec changed)"
         return None
 
-    def refresh_jobs(self) -> ReconcileResult:
-        """Re-derive the jobs from the database without re-planning (after a takeover)."""
-        with self._lock:
-            added, removed = self._apply_jobs(self._clock.now())
-            return ReconcileResult(jobs_added=tuple(j.id for j in added), jobs_removed=removed)
-
     def _apply_jobs(self, now: datetime) -> tuple[tuple[Job, ...], tuple[str, ...]]:
         desired = desired_jobs(self._runs.in_state(*WAITING_STATES), self._rules, now)
         diff = diff_jobs(self._queue.jobs(), desired)
@@ -227,59 +218,6 @@ class Scheduler:
             self._queue.add(job.id, job.at)
         self._metrics.set_jobs(len(desired))
         return diff.add, diff.remove
-
-    def record_downtime(self, past: PastPlan) -> list[Run]:
-        """Start-up step: every occurrence planned while no leader ran (since the last
-        heartbeat, at most MISSED_LOOKBACK ago, until the fire tolerance before now) is
-        recorded as a skipped run, so history shows the gap; nothing is ever run late.
-
-        Rules: the reason is MISSED_REASON, or the plan's own reason when the occurrence
-        would have been skipped anyway (a window closed); occurrences already stored are
-        left to `skip_missed`; a first start (no heartbeat yet) records nothing.
-        """
-        if self._marks is None:
-            return []
-        with self._lock:
-            last = self._marks.last_alive()
-            now = self._clock.now()
-            if last is None:
-                return []
-            since, until = max(last, now - MISSED_LOOKBACK), now - self._tolerance
-            recorded: list[Run] = []
-            if since >= until:
-                return recorded
-            for occ in past(since, until):
-                if occ.schedule not in self._rules or not since < occ.at <= until:
-                    continue
-                run = self._runs.create(
-                    NewRun(
-                        kind=occ.kind,
-                        schedule=occ.schedule,
-                        runbook=occ.runbook,
-                        planned_at=occ.at,
-                        dry_run=self._dry_run,
-                        seed=occ.seed,
-                    ),
-                    actor=self._actor,
-                    reason=_MISSED_PLAN,
-                )
-                events = self._runs.events(run.id)
-                if run.state is not RunState.PLANNED or events[0].payload.get("reason") != (
-                    _MISSED_PLAN
-                ):
-                    continue  # stored before the outage: skip_missed decides
-                reason = occ.skip_reason or MISSED_REASON
-                code = SkipCode.PLANNING if occ.skip_reason else SkipCode.MISSED
-                if self._skip(run, code, reason):
-                    recorded.append(self._runs.get(run.id))
-            if recorded:
-                log.info("recorded %d occurrences planned while no service ran", len(recorded))
-            return recorded
-
-    def mark_alive(self) -> None:
-        """Heartbeat of the leader (what `record_downtime` measures the gap from)."""
-        if self._marks is not None:
-            self._marks.mark_alive(actor=self._actor)
 
     def skip_missed(self) -> list[Run]:
         """Start-up step: waiting runs whose moment passed while no leader ran are recorded
@@ -299,42 +237,6 @@ class Scheduler:
                 if not verdict.go and self._finish(run, verdict):
                     done.append(self._runs.get(run.id))
             return done
-
-    def start_adhoc(self) -> list[int]:
-        """Start the ad-hoc runs (requested in Slack) that are approved and waiting; the
-        ids started.
-
-        Rules: a run its requester's own process carries out (`gameday run`) is left to
-        it; the kill switch skips a run; a run approved more than the fire tolerance ago
-        is skipped (its moment passed while no leader ran: never run late); a run is
-        started at most once (the starter ignores a run it already carries).
-        """
-        with self._lock:
-            now = self._clock.now()
-            started: list[int] = []
-            for run in self._runs.in_state(RunState.APPROVED):
-                if run.schedule is not None:
-                    continue
-                approved = _approval_of(self._runs.events(run.id))
-                if approved is None or approved.payload.get(CARRIER) == CARRIED_BY_REQUESTER:
-                    continue
-                engaged, why = self._control.kill_switch()
-                if engaged:
-                    reason = f"kill switch engaged ({why or 'no reason given'})"
-                    self._skip(run, SkipCode.KILL_SWITCH, reason)
-                    continue
-                late = now - approved.at
-                if late > self._tolerance:
-                    reason = (
-                        f"approved {_ago(late)} ago, but no service was running to start it "
-                        f"(tolerance {_ago(self._tolerance)}); never run late"
-                    )
-                    self._skip(run, SkipCode.LATE, reason)
-                    continue
-                log.info("starting ad-hoc run %s", run.id, extra={"run_id": run.id})
-                self._starter.start(run)
-                started.append(run.id)
-            return started
 
     def fire(self, job_id: str) -> None:
         """A job's time has come: announce, expire or start its run, guarded."""
@@ -362,57 +264,29 @@ class Scheduler:
             return
         try:
             if action is JobAction.ANNOUNCE:
-                self._announce(run, rules, lead or timedelta(0))
+                self._announce(run, lead or timedelta(0))
             elif action is JobAction.EXPIRE:
-                self._expire(run)
+                self._expire()
             else:
                 self._start(run, rules, now)
         except IllegalTransition as exc:
             # Someone else (a person in Slack, another replica) moved the run first.
             log.info("job %s lost a race: %s", job_id, exc, extra={"run_id": run_id})
 
-    def _announce(self, run: Run, rules: ScheduleRules, lead: timedelta) -> None:
-        if self._approvals is not None:
-            self._approvals.announce(run.id, actor=self._actor)
-            log.info("announced run %s", run.id, extra={"run_id": run.id, "schedule": run.schedule})
-            return
-        messages = list(self._announcer(run, rules, lead))
-        if run.state is RunState.PLANNED:
-            run = self._runs.transition(
-                run.id, RunState.ANNOUNCED, actor=self._actor, reason="announced", messages=messages
-            )
-            if rules.needs_approval:
-                self._runs.transition(
-                    run.id,
-                    RunState.AWAITING_APPROVAL,
-                    actor=self._actor,
-                    reason="approval requested",
-                )
-        else:
-            self._runs.append_event(
-                run.id,
-                "announced",
-                actor=self._actor,
-                payload={"lead_seconds": lead.total_seconds()},
-            )
-        log.info("announced run %s", run.id, extra={"run_id": run.id, "schedule": run.schedule})
+    def _announce(self, run: Run, lead: timedelta) -> None:
+        self._approvals.announce(run.id, actor=self._actor)
+        log.info(
+            "announced run %s (%ss ahead)",
+            run.id,
+            int(lead.total_seconds()),
+            extra={"run_id": run.id, "schedule": run.schedule},
+        )
 
-    def _expire(self, run: Run) -> None:
-        if self._approvals is not None:
-            for done in self._approvals.expire_due():
-                self._metrics.skipped(SkipCode.NOT_APPROVED.value)
-                log.info("run %s expired", done.id, extra={"run_id": done.id})
-            return
-        if run.state is RunState.AWAITING_APPROVAL:
-            self._finish(
-                run,
-                Verdict(
-                    False,
-                    SkipCode.NOT_APPROVED,
-                    "approval deadline passed without a quorum",
-                    RunState.EXPIRED,
-                ),
-            )
+    def _expire(self) -> None:
+        for done in self._approvals.expire_due():
+            self._metrics.skipped(SkipCode.NOT_APPROVED.value)
+            self._queue_forget(done.id)
+            log.info("run %s expired", done.id, extra={"run_id": done.id})
 
     def _start(self, run: Run, rules: ScheduleRules, now: datetime) -> None:
         ctx = FireContext(
@@ -453,13 +327,16 @@ class Scheduler:
             self._metrics.approval_decided((decided - asked).total_seconds())
 
     def _finish(self, run: Run, verdict: Verdict) -> bool:
-        return self._skip(
+        return self.skip(
             run, verdict.code or SkipCode.PLANNING, verdict.reason or "", verdict.final_state
         )
 
-    def _skip(
+    def skip(
         self, run: Run, code: SkipCode, reason: str, state: RunState = RunState.SKIPPED
     ) -> bool:
+        """Record that a waiting run will not run (with its code and reason), tell its
+        channel if it was announced, and forget its jobs; False when it had ended or
+        someone moved it first."""
         if is_final(run.state):
             return False
         messages: Sequence[OutgoingMessage] = ()
@@ -494,23 +371,10 @@ class Scheduler:
             self._queue.remove(job_id)
 
 
-def _approval_of(events: Sequence[RunEvent]) -> RunEvent | None:
-    """The run's latest move to `approved`."""
-    for event in reversed(events):
-        if event.type == "state_changed" and event.payload.get("to") == RunState.APPROVED.value:
-            return event
-    return None
-
-
 def _was_announced(events: Sequence[RunEvent]) -> bool:
     """True when people were told about the run (so they are told it will not run)."""
     told = {RunState.ANNOUNCED.value, RunState.AWAITING_APPROVAL.value}
     return any(e.type == "state_changed" and e.payload.get("to") in told for e in events)
-
-
-def _ago(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
 
 
 def _postponed(events: Sequence[RunEvent]) -> bool:

@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from gameday.domain.errors import GamedayError
+from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.domain.messages import format_when
 from gameday.domain.ports import Clock
 from gameday.services.catalog import CatalogLoad
-from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.services.live_catalog import LiveCatalog
 from gameday.services.planning import plan
 from gameday.services.serving import occurrences_of, rules_for, upcoming_lines

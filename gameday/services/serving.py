@@ -7,11 +7,11 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules, WindowCheck
 from gameday.domain.runs import RunKind
 from gameday.domain.specs import GamedaySpec, MonkeySpec
 from gameday.domain.windows import Window, is_open
 from gameday.services.catalog import Catalog
-from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules, WindowCheck
 from gameday.services.planning import Occurrence, Plan
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gameday.settings import Settings
+from gameday.settings import Settings, process_environment
 
 if TYPE_CHECKING:
     from gameday.adapters.chaostoolkit.supervisor import ProcessWorkers
@@ -84,15 +84,15 @@ def run_messages_for(database: Database) -> RunMessages:
 
 def secret_mask_for(settings: Settings, runbook: str | None) -> Callable[[Any], Any]:
     """Masks the secret values a run's runbook declares (as far as known now) in JSON data."""
-    from gameday.adapters.postmortem.secrets import secret_mask
+    from gameday.adapters.chaostoolkit.secrets import secret_mask
 
-    return secret_mask(settings.home, runbook)
+    return secret_mask(settings.home, runbook, process_environment())
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
-    """The GAMEDAY_* variables a worker process needs that a command line may have set
-    (serve's flags change settings, not the environment)."""
-    env = {"GAMEDAY_NAMESPACE": settings.namespace}
+    """A worker process's environment: this process's, plus the GAMEDAY_* settings a
+    command line may have changed (serve's flags change settings, not the environment)."""
+    env = {**process_environment(), "GAMEDAY_NAMESPACE": settings.namespace}
     if settings.target_namespaces:
         env["GAMEDAY_TARGET_NAMESPACES"] = ",".join(settings.target_namespaces)
     if settings.kubeconfig is not None:
@@ -134,7 +134,11 @@ def kube_cluster_for(settings: Settings, *, live: bool) -> KubeCluster:
     from gameday.adapters.kubernetes.cluster import KubeCluster
     from gameday.adapters.kubernetes.guard import guard_api_client
 
-    api_client = build_api_client(kubeconfig=settings.kubeconfig, context=settings.kube_context)
+    api_client = build_api_client(
+        kubeconfig=settings.kubeconfig,
+        context=settings.kube_context,
+        in_cluster=settings.in_cluster,
+    )
     guard_api_client(api_client, request_policy(settings, dry_run=not live))
     return KubeCluster(api_client, read_only=not live)
 

@@ -42,6 +42,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
     from gameday.adapters.slack.veto import EventVetoGate
     from gameday.domain.clock import SystemClock
     from gameday.domain.runs import RunKind
+    from gameday.services.catch_up import CatchUp
     from gameday.services.live_catalog import LiveCatalog
     from gameday.services.monkey import MonkeyService
     from gameday.services.planned_kills import PlannedKills
@@ -118,14 +119,26 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         marks=database.marks,
     )
     queue.bind(scheduler.fire)
+    catch_up = CatchUp(
+        scheduler=scheduler,
+        runs=database.runs,
+        control=database.control,
+        starter=starter,
+        clock=chosen,
+        marks=database.marks,
+        tolerance=timedelta(seconds=settings.fire_tolerance),
+        dry_run=not settings.live,
+        actor=actor,
+    )
     metrics.scheduled_jobs.set_function(lambda: float(len(queue.jobs())))
     outbox_worker = slack.outbox_worker()
     hooks = ServiceHooks(
         recover=flow.recover,
         halt=partial(flow.halt_runs, reason="the service is shutting down"),
         expire_approvals=slack.deps.approvals.expire_due,
-        start_adhoc=scheduler.start_adhoc,
-        past_plan=planner.past,
+        start_adhoc=catch_up.start_adhoc,
+        record_downtime=partial(catch_up.record_downtime, planner.past),
+        heartbeat=catch_up.mark_alive,
         flush_outbox=slack.dispatcher.dispatch_once,
         background=[(outbox_worker.start, outbox_worker.stop)],
         close=[database.close],
@@ -176,7 +189,7 @@ def elector_for(settings: Settings, *, clock: Clock) -> Elector:
         if url.get_backend_name() != "postgresql":
             choice = "sqlite"
         else:
-            choice = "kubernetes" if os.environ.get("KUBERNETES_SERVICE_HOST") else "postgres"
+            choice = "kubernetes" if settings.in_cluster else "postgres"
     if choice == "sqlite":
         if url.get_backend_name() != "sqlite" or not url.database:
             raise InvalidInput("GAMEDAY_LEADER_ELECTION=sqlite needs a SQLite database file")
@@ -194,7 +207,11 @@ def elector_for(settings: Settings, *, clock: Clock) -> Elector:
     from gameday.adapters.scheduling.lease import KubernetesLease
 
     api = client.CoordinationV1Api(
-        build_api_client(kubeconfig=settings.kubeconfig, context=settings.kube_context)
+        build_api_client(
+            kubeconfig=settings.kubeconfig,
+            context=settings.kube_context,
+            in_cluster=settings.in_cluster,
+        )
     )
     identity = settings.pod_name or f"{socket.gethostname()}-{os.getpid()}"
     return KubernetesLease(

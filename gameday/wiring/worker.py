@@ -25,6 +25,9 @@ def build_worker(settings: Settings, signals: SignalCounter) -> Worker:
         os.environ["KUBECONFIG"] = str(settings.kubeconfig)
     if settings.kube_context is not None:
         os.environ["KUBERNETES_CONTEXT"] = settings.kube_context
+    if settings.in_cluster and settings.kubeconfig is None:
+        # chaosk8s uses the pod's service account only when told it runs in a pod.
+        os.environ.setdefault("CHAOSTOOLKIT_IN_POD", "true")
 
     from gameday.adapters.db.engine import make_engine
     from gameday.adapters.db.runs import SqlRunRepository

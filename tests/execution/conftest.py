@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -168,6 +169,8 @@ def gameday(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("GAMEDAY_CHAOSTOOLKIT_SETTINGS", str(tmp_path / "no-settings.yaml"))
     database = Database.open(db_url, upgrade=False)
-    workers = ProcessWorkers(home=home, database_url=db_url, live=True, log_dir=tmp_path / "logs")
+    workers = ProcessWorkers(
+        home=home, database_url=db_url, live=True, env=os.environ, log_dir=tmp_path / "logs"
+    )
     yield Gameday(home=home, database=database, workers=workers, evidence=evidence)
     database.close()

@@ -8,6 +8,7 @@ standby first with `--standby`, as `gameday run` does) and watched to the end.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,9 @@ ACTOR = "test:supervisor"
 def main(argv: list[str]) -> int:
     url, home, log_dir, run_id = argv[0], Path(argv[1]), Path(argv[2]), int(argv[3])
     database = Database.open(url, upgrade=False)
-    workers = ProcessWorkers(home=home, database_url=url, live=True, log_dir=log_dir)
+    workers = ProcessWorkers(
+        home=home, database_url=url, live=True, env=os.environ, log_dir=log_dir
+    )
     if "--standby" in argv:
         workers.prepare()
     briefs = CatalogBriefs(Catalog, default_channel="#gameday")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gameday.domain.runs import RunState
-from gameday.services import execution
+from gameday.services import halting
 from tests.execution.conftest import Gameday, experiment, python_activity, sqlite_copy
 from tests.fakes.kube_api import FakeKubeApi
 from tests.fakes.kube_objects import pod, virtual_service, write_kubeconfig
@@ -102,7 +102,7 @@ def test_halted_latency_fault_is_removed_by_the_rollback(
         "delay": {"fixedDelay": "5s", "percentage": {"value": 100.0}}
     }
 
-    results = execution.halt_running(
+    results = halting.halt_running(
         gameday.runs, gameday.workers, actor="test:sre", reason="reviews are too slow"
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 from gameday.domain.clock import FixedClock
 from gameday.domain.execution import worker_of
 from gameday.domain.runs import RunEvent, RunKind, RunState
-from gameday.services import execution
+from gameday.services import execution, halting, recovery
 from tests.db.factories import make_run
 from tests.execution.conftest import Gameday, experiment, python_activity
 from tests.support import run_gameday
@@ -54,8 +54,8 @@ def blocking_runbook(gameday: Gameday, *, rollback_blocks: bool = False) -> dict
     )
 
 
-def halt(gameday: Gameday, **kwargs: Any) -> list[execution.HaltResult]:
-    return execution.halt_running(
+def halt(gameday: Gameday, **kwargs: Any) -> list[halting.HaltResult]:
+    return halting.halt_running(
         gameday.runs, gameday.workers, actor="test:sre", reason="kill switch", **kwargs
     )
 
@@ -202,8 +202,8 @@ def test_kill_9_then_recovery_rolls_back_once_and_keeps_every_event(gameday: Gam
     assert gameday.workers.is_alive(worker, run.id) is False
     written = gameday.events(run.id)
 
-    results = execution.recover_runs(gameday.runs, gameday.workers, actor="test:service")
-    again = execution.recover_runs(gameday.runs, gameday.workers, actor="test:service")
+    results = recovery.recover_runs(gameday.runs, gameday.workers, actor="test:service")
+    again = recovery.recover_runs(gameday.runs, gameday.workers, actor="test:service")
 
     assert [(r.run_id, r.rollbacks_played, r.exit_code, r.state) for r in results] == [
         (run.id, True, 0, RunState.INTERRUPTED)
@@ -232,7 +232,7 @@ def test_recovery_does_not_replay_rollbacks_the_worker_already_played(gameday: G
     gameday.runs.append_event(run.id, "worker_started", actor="worker", payload=gone)
     gameday.runs.append_event(run.id, "finished", actor="worker", payload={"status": "completed"})
 
-    results = execution.recover_runs(gameday.runs, gameday.workers, actor="test:service")
+    results = recovery.recover_runs(gameday.runs, gameday.workers, actor="test:service")
 
     assert [(r.rollbacks_played, r.state) for r in results] == [(False, RunState.INTERRUPTED)]
     assert not gameday.file("undone").exists()
@@ -244,7 +244,7 @@ def test_recovery_leaves_live_workers_alone(gameday: Gameday) -> None:
     run = gameday.start("slow")
     gameday.wait_for_file(gameday.file("started"))
 
-    results = execution.recover_runs(gameday.runs, gameday.workers, actor="test:service")
+    results = recovery.recover_runs(gameday.runs, gameday.workers, actor="test:service")
 
     assert results == []
     gameday.file("release").touch()
@@ -259,7 +259,7 @@ def test_a_worker_on_another_host_is_left_to_its_own_supervisor(gameday: Gameday
     gameday.runs.append_event(run.id, "worker_started", actor="worker", payload=elsewhere)
 
     halted = halt(gameday, wait=timedelta(0))
-    recovered = execution.recover_runs(gameday.runs, gameday.workers, actor="test:service")
+    recovered = recovery.recover_runs(gameday.runs, gameday.workers, actor="test:service")
 
     assert [(r.action, r.state) for r in halted] == [("elsewhere", RunState.RUNNING)]
     assert recovered == []
@@ -294,7 +294,7 @@ def test_gameday_halt_command_halts_running_runs_with_rollbacks(
 def test_recovery_ends_an_orphaned_monkey_kill_without_rollbacks(gameday: Gameday) -> None:
     run = make_run(gameday.runs, RunState.RUNNING, kind=RunKind.MONKEY, runbook=None)
 
-    results = execution.recover_runs(gameday.runs, gameday.workers, actor="test:recovery")
+    results = recovery.recover_runs(gameday.runs, gameday.workers, actor="test:recovery")
 
     assert [(r.run_id, r.rollbacks_played, r.state) for r in results] == [
         (run.id, False, RunState.INTERRUPTED)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gameday.domain.runs import RunState
-from gameday.services import execution
+from gameday.services import recovery
 from tests.execution.conftest import Gameday, experiment, python_activity
 
 # The reproduction from the bug report, as written there.
@@ -101,7 +101,7 @@ def test_recovery_plays_a_referenced_rollback(gameday: Gameday) -> None:
     gone = {"host": gameday.workers.host, "pid": 4194305}
     gameday.runs.append_event(run.id, "worker_started", actor="worker", payload=gone)
 
-    results = execution.recover_runs(gameday.runs, gameday.workers, actor="test:service")
+    results = recovery.recover_runs(gameday.runs, gameday.workers, actor="test:service")
 
     assert [(r.rollbacks_played, r.exit_code, r.state) for r in results] == [
         (True, 0, RunState.INTERRUPTED)

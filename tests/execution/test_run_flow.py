@@ -4,6 +4,7 @@ worker too, and events survive a database that refuses writes for a while."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -74,7 +75,11 @@ def test_a_run_planned_live_runs_dry_under_a_worker_whose_service_is_not_live(
     gameday.write_runbook("mark", doc)
     run = gameday.plan("mark", dry_run=False)
     dry_workers = ProcessWorkers(
-        home=gameday.home, database_url=db_url, live=False, log_dir=tmp_path / "logs"
+        home=gameday.home,
+        database_url=db_url,
+        live=False,
+        env=os.environ,
+        log_dir=tmp_path / "logs",
     )
     # The flow believes it is live; the worker's own service is not: the safer wins there.
     ended = flow_for(gameday, live=True, workers=dry_workers).carry(run)

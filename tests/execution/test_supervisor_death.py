@@ -16,7 +16,7 @@ from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.domain.execution import worker_of
 from gameday.domain.lifecycle import is_final
 from gameday.domain.runs import Run, RunState
-from gameday.services import execution
+from gameday.services import execution, halting, recovery
 from tests.execution.conftest import REPO, Gameday
 from tests.execution.test_halt_and_recovery import blocking_runbook
 
@@ -109,9 +109,9 @@ def test_a_worker_whose_supervisor_is_killed_rolls_back_and_ends_interrupted(
     # The worker is gone, and recovery on the next start finds nothing to do.
     worker = worker_of(after)
     assert worker is not None
-    gameday.workers.wait_gone([(worker, run.id)], execution.HARD_STOP_GRACE)
+    gameday.workers.wait_gone([(worker, run.id)], halting.HARD_STOP_GRACE)
     assert gameday.workers.is_alive(worker, run.id) is False
-    assert execution.recover_runs(gameday.runs, gameday.workers, actor="test:service") == []
+    assert recovery.recover_runs(gameday.runs, gameday.workers, actor="test:service") == []
     assert gameday.file("undone").read_text() == "ran\n"
     assert gameday.events(run.id) == after
 
@@ -158,7 +158,7 @@ def test_a_halted_run_stays_aborted_when_its_supervisor_dies_during_the_rollback
     run = gameday.plan("stuck")
     supervisor = supervise(gameday, db_url, run, supervisors)
     gameday.wait_for_file(gameday.file("started"))
-    (result,) = execution.halt_running(
+    (result,) = halting.halt_running(
         gameday.runs, gameday.workers, actor="test:sre", reason="drill", wait=execution.WATCH_TICK
     )
     assert result.action == "signalled"
@@ -194,7 +194,7 @@ def test_recovery_on_start_tells_the_channel_in_the_same_transaction(
     worker = worker_of(gameday.events(run.id))
     assert worker is not None
     os.kill(worker.pid, signal.SIGKILL)
-    gameday.workers.wait_gone([(worker, run.id)], execution.HARD_STOP_GRACE)
+    gameday.workers.wait_gone([(worker, run.id)], halting.HARD_STOP_GRACE)
     told: list[tuple[int, str]] = []
 
     def end_messages(ended: Run, outcome: str, reason: str) -> list[object]:
@@ -203,7 +203,7 @@ def test_recovery_on_start_tells_the_channel_in_the_same_transaction(
         told.append((ended.id, outcome))
         return [OutgoingMessage("#sre", f"run {ended.id} {outcome}", thread_of_run=ended.id)]
 
-    results = execution.recover_runs(
+    results = recovery.recover_runs(
         gameday.runs, gameday.workers, actor="test:service", end_messages=end_messages
     )
 

@@ -10,6 +10,7 @@ from kubernetes import client
 from gameday.adapters.kubernetes.client import build_api_client
 from gameday.adapters.kubernetes.cluster import KubeCluster
 from gameday.domain.errors import InvalidInput
+from gameday.settings import Settings
 from tests.fakes import kube_objects as ko
 from tests.fakes.kube_api import FakeKubeApi
 
@@ -34,9 +35,12 @@ def test_explicit_path_and_context(kubeconfig: Path, kube_api: FakeKubeApi) -> N
 
 
 def test_kubeconfig_environment_variable(kubeconfig: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    monkeypatch.setenv("KUBECONFIG", f"{kubeconfig}:{kubeconfig.parent / 'other'}")
+    monkeypatch.setenv("KUBERNETES_CONTEXT", "fake")
+    settings = Settings()
 
-    assert _names(build_api_client()) == ["a"]
+    api_client = build_api_client(kubeconfig=settings.kubeconfig, context=settings.kube_context)
+    assert _names(api_client) == ["a"]
 
 
 def test_unknown_context_names_the_known_ones_and_no_secret(kubeconfig: Path) -> None:

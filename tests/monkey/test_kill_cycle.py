@@ -10,7 +10,7 @@ from gameday.adapters.db import Database
 from gameday.domain.errors import Unavailable
 from gameday.domain.runs import OutgoingMessage, RunState
 from gameday.domain.windows import Window
-from gameday.services.monkey import WindowClosed
+from gameday.services.kill_cycle import WindowClosed
 from tests.fakes import kube_objects as ko
 from tests.fakes.kube_api import FakeKubeApi
 from tests.monkey.conftest import RecordingNotifier, ScriptedVeto, ServiceFactory

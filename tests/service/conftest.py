@@ -10,10 +10,14 @@ import pytest
 
 from gameday.adapters.db import Database
 from gameday.adapters.observability.metrics import Metrics
+from gameday.domain.approval import ApprovalPolicy
 from gameday.domain.clock import FixedClock
 from gameday.domain.errors import IllegalTransition
+from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
+from gameday.domain.messages import RunBrief
 from gameday.domain.runs import Run, RunKind
-from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
+from gameday.services.approvals import ApprovalService, Briefing
+from gameday.services.catch_up import CatchUp
 from gameday.services.scheduler import Scheduler
 from tests.fakes import kube_objects as ko
 from tests.fakes.kube_api import FakeKubeApi
@@ -83,19 +87,67 @@ def starter(database: Database) -> ClaimingStarter:
     return ClaimingStarter(database)
 
 
+class RulesBriefs:
+    """The approval service's BriefSource in scheduler tests: a run's policy and channel
+    from the rules the scheduler knows (an approval policy of one approver, UAPPROVER,
+    with the rules' deadline)."""
+
+    def __init__(self) -> None:
+        self.scheduler: Scheduler | None = None
+
+    def __call__(self, run: Run) -> Briefing:
+        assert self.scheduler is not None
+        rules = self.scheduler.rules.get(run.schedule or "")
+        policy = None
+        if rules is not None and rules.needs_approval:
+            policy = ApprovalPolicy(
+                users=frozenset({"UAPPROVER"}), deadline=rules.approval_deadline
+            )
+        channel = (rules.channel if rules else None) or "#gameday"
+        return Briefing(RunBrief(run, run.schedule or "ad hoc", policy=policy), channel)
+
+
+class NoGroups:
+    def members(self, group: str) -> frozenset[str]:
+        return frozenset()
+
+
 @pytest.fixture
 def make_scheduler(
     database: Database, db_clock: FixedClock, queue: MemoryQueue, metrics: Metrics
 ) -> Callable[..., Scheduler]:
     def make(starter: ClaimingStarter | None = None, **kwargs: object) -> Scheduler:
-        return Scheduler(
+        briefs = RulesBriefs()
+        approvals = ApprovalService(database.runs, database.outbox, NoGroups(), db_clock, briefs)
+        scheduler = Scheduler(
             runs=database.runs,
             control=database.control,
             queue=queue,
             starter=starter or ClaimingStarter(database),
+            approvals=approvals,
             clock=db_clock,
             metrics=metrics,
             **kwargs,  # type: ignore[arg-type]
+        )
+        briefs.scheduler = scheduler
+        return scheduler
+
+    return make
+
+
+@pytest.fixture
+def make_catch_up(database: Database, db_clock: FixedClock) -> Callable[..., CatchUp]:
+    def make(scheduler: Scheduler, starter: ClaimingStarter | None = None) -> CatchUp:
+        return CatchUp(
+            scheduler=scheduler,
+            runs=database.runs,
+            control=database.control,
+            starter=starter or ClaimingStarter(database),
+            clock=db_clock,
+            marks=database.marks,
+            tolerance=timedelta(seconds=30),
+            dry_run=True,
+            actor="test:catch-up",
         )
 
     return make

@@ -74,6 +74,8 @@ class Stack:
             "GAMEDAY_HALT_TOKEN": HALT_TOKEN,
             "GAMEDAY_DEFAULT_CHANNEL": CHANNEL,
             "GAMEDAY_PLAN_HORIZON_HOURS": "1",
+            # CAROL runs GameDays (an operator); ALICE approves them.
+            "GAMEDAY_SLACK_OPERATORS": f"{CAROL},{ALICE}",
             **self.env,
             **(extra or {}),
         }

@@ -11,10 +11,12 @@ from gameday.adapters.db import Database
 from gameday.domain.clock import FixedClock
 from gameday.domain.runs import NewRun, Run, RunKind, RunState
 from gameday.services import execution
+from gameday.services.catch_up import CatchUp
 from gameday.services.scheduler import Scheduler
 from tests.service.conftest import ClaimingStarter, MemoryQueue, gameday_rules, occurrences
 
 Make = Callable[..., Scheduler]
+MakeCatchUp = Callable[..., CatchUp]
 MINUTE = timedelta(minutes=1)
 
 
@@ -31,49 +33,49 @@ def adhoc(database: Database, clock: FixedClock, **approval: object) -> Run:
 
 
 def test_an_approved_adhoc_run_is_started_once(
-    make_scheduler: Make, database: Database, db_clock: FixedClock
+    make_scheduler: Make, make_catch_up: MakeCatchUp, database: Database, db_clock: FixedClock
 ) -> None:
     starter = ClaimingStarter(database)
-    scheduler = make_scheduler(starter)
+    catch_up = make_catch_up(make_scheduler(starter), starter)
     run = adhoc(database, db_clock)
 
-    assert scheduler.start_adhoc() == [run.id]
-    assert scheduler.start_adhoc() == []  # claimed: running now
+    assert catch_up.start_adhoc() == [run.id]
+    assert catch_up.start_adhoc() == []  # claimed: running now
     assert starter.started == [run.id]
 
 
 def test_a_run_its_requester_carries_is_left_to_it(
-    make_scheduler: Make, database: Database, db_clock: FixedClock
+    make_scheduler: Make, make_catch_up: MakeCatchUp, database: Database, db_clock: FixedClock
 ) -> None:
     starter = ClaimingStarter(database)
     run = adhoc(database, db_clock, **{execution.CARRIER: execution.CARRIED_BY_REQUESTER})
 
-    assert make_scheduler(starter).start_adhoc() == []
+    assert make_catch_up(make_scheduler(starter), starter).start_adhoc() == []
     assert database.runs.get(run.id).state is RunState.APPROVED
 
 
 def test_the_kill_switch_skips_an_approved_adhoc_run(
-    make_scheduler: Make, database: Database, db_clock: FixedClock
+    make_scheduler: Make, make_catch_up: MakeCatchUp, database: Database, db_clock: FixedClock
 ) -> None:
     run = adhoc(database, db_clock)
     database.control.engage_kill_switch(actor="USRE", reason="incident")
 
-    assert make_scheduler().start_adhoc() == []
+    assert make_catch_up(make_scheduler()).start_adhoc() == []
     ended = database.runs.get(run.id)
     assert ended.state is RunState.SKIPPED
     reason = database.runs.events(run.id)[-1].payload["reason"]
-    assert reason == "kill switch engaged (incident)"
+    assert reason == "kill switch engaged: incident"
 
 
 def test_an_approval_no_service_acted_on_in_time_is_never_run_late(
-    make_scheduler: Make, database: Database, db_clock: FixedClock
+    make_scheduler: Make, make_catch_up: MakeCatchUp, database: Database, db_clock: FixedClock
 ) -> None:
     run = adhoc(database, db_clock)
     db_clock.advance(timedelta(minutes=5))  # the service was down
 
     scheduler = make_scheduler()
     assert scheduler.skip_missed() == []  # ad-hoc runs are not the planner's to skip
-    assert scheduler.start_adhoc() == []
+    assert make_catch_up(scheduler).start_adhoc() == []
     reason = database.runs.events(run.id)[-1].payload["reason"]
     assert database.runs.get(run.id).state is RunState.SKIPPED
     assert "approved 5m ago, but no service was running to start it" in reason

@@ -11,14 +11,16 @@ from pathlib import Path
 
 from gameday.adapters.db import Database
 from gameday.domain.clock import FixedClock
+from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.domain.lifecycle import is_final
 from gameday.domain.runs import RunKind, RunState
-from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
-from gameday.services.scheduler import MISSED_REASON, Scheduler
+from gameday.services.catch_up import MISSED_REASON, CatchUp
+from gameday.services.scheduler import Scheduler
 from tests.service.conftest import gameday_rules
 from tests.service.serving import Home, Serve, wait_until
 
 Make = Callable[..., Scheduler]
+MakeCatchUp = Callable[..., CatchUp]
 HOUR = timedelta(hours=1)
 
 
@@ -42,36 +44,37 @@ def reasons(database: Database, name: str) -> list[tuple[RunState, str]]:
 
 
 def test_occurrences_planned_while_no_service_ran_are_recorded_as_missed(
-    make_scheduler: Make, database: Database, db_clock: FixedClock
+    make_scheduler: Make, make_catch_up: MakeCatchUp, database: Database, db_clock: FixedClock
 ) -> None:
     rules = {"hourly": gameday_rules("hourly")}
     before = make_scheduler(marks=database.marks)
     before.reconcile([], rules)
-    before.mark_alive()
+    make_catch_up(before).mark_alive()
 
     db_clock.advance(timedelta(hours=5, minutes=30))  # the service was down
     after = make_scheduler(marks=database.marks)
     after.reconcile([], rules)
-    recorded = after.record_downtime(past_of("hourly"))
+    catch_up = make_catch_up(after)
+    recorded = catch_up.record_downtime(past_of("hourly"))
 
     assert len(recorded) == 5
     assert reasons(database, "hourly") == [(RunState.SKIPPED, MISSED_REASON)] * 5
-    assert after.record_downtime(past_of("hourly")) == []  # recorded once
+    assert catch_up.record_downtime(past_of("hourly")) == []  # recorded once
 
 
 def test_a_first_start_records_nothing_and_the_gap_is_bounded(
-    make_scheduler: Make, database: Database, db_clock: FixedClock
+    make_scheduler: Make, make_catch_up: MakeCatchUp, database: Database, db_clock: FixedClock
 ) -> None:
     rules = {"hourly": gameday_rules("hourly")}
     first = make_scheduler(marks=database.marks)
     first.reconcile([], rules)
-    assert first.record_downtime(past_of("hourly")) == []  # no heartbeat yet
-    first.mark_alive()
+    assert make_catch_up(first).record_downtime(past_of("hourly")) == []  # no heartbeat yet
+    make_catch_up(first).mark_alive()
 
     db_clock.advance(timedelta(days=45))
     later = make_scheduler(marks=database.marks)
     later.reconcile([], rules)
-    recorded = later.record_downtime(past_of("hourly"))
+    recorded = make_catch_up(later).record_downtime(past_of("hourly"))
 
     since = db_clock.now() - timedelta(days=30)  # the last 30 days only
     expected = hourly("hourly", since, db_clock.now() - timedelta(seconds=30))
@@ -143,7 +146,8 @@ def test_serve_records_what_it_missed_while_stopped(tmp_path: Path) -> None:
             f'kind: gameday\nname: missed\nrunbook: {runbook}\nat: "{at.isoformat()}"\n'
         )
         # Start again once `at` and the tolerance have passed: the occurrence is in the gap.
-        wait_until("the occurrence to be past", lambda: datetime.now(UTC) > at + timedelta(seconds=2))
+        past = at + timedelta(seconds=2)
+        wait_until("the occurrence to be past", lambda: datetime.now(UTC) > past)
         second = Serve(home, url, env=env).start()
         try:
             run = second.wait(

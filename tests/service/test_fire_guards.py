@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gameday.domain.runs import Run, RunKind, RunState
-from gameday.services.fire_guards import (
+from gameday.domain.fire_guards import (
     FireContext,
     Job,
     JobAction,
@@ -20,6 +19,7 @@ from gameday.services.fire_guards import (
     parse_job_id,
     start_verdict,
 )
+from gameday.domain.runs import Run, RunKind, RunState
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 

@@ -20,7 +20,8 @@ from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunKind, RunState
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window
 from gameday.services.approvals import VETO_EVENT
-from gameday.services.monkey import MonkeyService, kill_seed
+from gameday.services.kill_cycle import kill_seed
+from gameday.services.monkey import MonkeyService
 from gameday.settings import PROTECTED_NAMESPACES
 from tests.fakes.kube_api import FakeKubeApi
 

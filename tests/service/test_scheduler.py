@@ -12,8 +12,8 @@ import pytest
 from gameday.adapters.db import Database
 from gameday.adapters.observability.metrics import Metrics
 from gameday.domain.clock import FixedClock
+from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.domain.runs import RunKind, RunState
-from gameday.services.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.services.scheduler import Scheduler
 from tests.service.conftest import ClaimingStarter, MemoryQueue, gameday_rules, occurrences
 

@@ -432,3 +432,12 @@ def test_cutting_long_text_never_splits_a_token_entity_or_fence(size: int, piece
         tail = head[:-1]
         assert not re.search(r"&[a-z]{0,3}$", tail)
         assert not tail.endswith("\u200b*")
+
+
+@pytest.mark.parametrize("count", [1, 270, 271, 272, 273, 1_000, 5_000])
+def test_long_lists_of_our_mentions_are_cut_between_tokens(count: int) -> None:
+    ids = [OUR_USERS[i % len(OUR_USERS)] for i in range(count)]
+    brief = _brief("reviews", "UOURSA")
+    message = decided_message(brief, "approved", by=ids, approvers=ids)
+    check_message(message, "decided_message(many deciders)")
+    check_message(gameday_announcement(brief, ids), "gameday_announcement(many approvers)")

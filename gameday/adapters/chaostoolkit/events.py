@@ -194,8 +194,8 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         pending = self._pending.get(here, [])
         # The probes still waiting are the last ones judged (see start_activity).
         first = len(verdicts) - len(pending)
-        for i, payload in enumerate(pending, start=first):
-            payload["tolerance_met"] = verdicts[i] if 0 <= i < len(verdicts) else None
+        for i, waiting in enumerate(pending, start=first):
+            waiting["tolerance_met"] = verdicts[i] if 0 <= i < len(verdicts) else None
         _drain(pending, self.emit)
         if not isinstance(state, Mapping):
             return

@@ -48,14 +48,16 @@ class ProcessWorkers:
         home: Path,
         database_url: str,
         live: bool,
+        env: Mapping[str, str],
         log_dir: Path | None = None,
-        env: Mapping[str, str] | None = None,
     ) -> None:
         self._home = home
         self._database_url = database_url
         # The worker runs live only if this supervisor is live too (the safer mode wins).
         self._live = live
-        self._extra_env = dict(env or {})
+        # The worker's whole environment besides the variables set here (wiring passes
+        # this process's own, so the worker imports and finds what this process does).
+        self._extra_env = env  # read at each start: a live mapping stays live
         self._log_dir = log_dir or home / ".gameday" / "logs"
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._standby: tuple[subprocess.Popen[bytes], Path] | None = None
@@ -65,8 +67,7 @@ class ProcessWorkers:
 
     def _env(self) -> dict[str, str]:
         return dict(
-            os.environ,
-            **self._extra_env,
+            self._extra_env,
             GAMEDAY_HOME=str(self._home),
             GAMEDAY_DATABASE_URL=self._database_url,
             GAMEDAY_LIVE="true" if self._live else "false",

@@ -40,7 +40,7 @@ from gameday.domain.errors import GamedayError
 from gameday.domain.outcome import chaos_status, exit_code_for, state_for
 from gameday.domain.ports import RunRepository
 from gameday.domain.runs import OutgoingMessage, Run, RunEvent, RunState
-from gameday.services.execution import end_run
+from gameday.services.run_end import end_run
 from gameday.services.run_updates import RecordedChannel
 
 ACTOR = ex.WORKER_ACTOR

@@ -118,7 +118,8 @@ class SqlControlState:
             )  # fmt: skip
 
     def refusals(self) -> list[Refusal]:
-        """The control log of refused requests, oldest first."""
+        """The control log of refused requests, oldest first (entries of the same instant
+        in no particular order)."""
         query = (
             select(controls)
             .where(controls.c.scope == REFUSED)

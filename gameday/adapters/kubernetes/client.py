@@ -1,11 +1,10 @@
-"""Build a kubernetes ApiClient from a kubeconfig (path, KUBECONFIG, context) or in-cluster.
+"""Build a kubernetes ApiClient from a kubeconfig (path, context) or in-cluster.
 
 Kubeconfig contents and tokens never reach a message: errors name the file and context only.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from kubernetes import client, config
@@ -13,36 +12,20 @@ from kubernetes.config.config_exception import ConfigException
 
 from gameday.domain.errors import InvalidInput
 
-_SERVICE_HOST = "KUBERNETES_SERVICE_HOST"
-
-
-def _kubeconfig_path(explicit: Path | None) -> Path:
-    if explicit is not None:
-        return explicit
-    env = os.environ.get("KUBECONFIG", "")
-    first = next((p for p in env.split(os.pathsep) if p), None)
-    return Path(first) if first else Path.home() / ".kube" / "config"
+DEFAULT_KUBECONFIG = Path("~/.kube/config")
 
 
 def build_api_client(
-    *, kubeconfig: Path | None = None, context: str | None = None, in_cluster: bool | None = None
+    *, kubeconfig: Path | None = None, context: str | None = None, in_cluster: bool = False
 ) -> client.ApiClient:
-    """An ApiClient for the chosen cluster.
+    """An ApiClient for the chosen cluster (the settings' rule, see gameday.settings).
 
-    Rules: an explicit kubeconfig path wins, then $KUBECONFIG, then ~/.kube/config; when
-    none exists and we run in a pod (KUBERNETES_SERVICE_HOST set) the service account is
-    used. `in_cluster=True` forces the service account. Errors are InvalidInput naming the
-    file and context, never their contents.
+    Rules: the kubeconfig given, else ~/.kube/config; when there is no such file and we
+    run in a pod (`in_cluster`), the pod's service account. Errors are InvalidInput naming
+    the file and context, never their contents.
     """
-    path = _kubeconfig_path(kubeconfig)
-    if in_cluster is None:
-        in_cluster = (
-            kubeconfig is None
-            and not os.environ.get("KUBECONFIG")
-            and not path.exists()
-            and bool(os.environ.get(_SERVICE_HOST))
-        )
-    if in_cluster:
+    path = (kubeconfig or DEFAULT_KUBECONFIG).expanduser()
+    if in_cluster and kubeconfig is None and not path.exists():
         configuration = client.Configuration()
         try:
             config.load_incluster_config(client_configuration=configuration)

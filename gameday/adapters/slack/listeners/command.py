@@ -1,8 +1,10 @@
 """`/gameday SUBCOMMAND ...`: parse, call the chat use case, answer in Block Kit + text.
 
 Reads and quick writes answer in the ack itself (the app processes before responding, so
-the reply is the HTTP response). Approve/reject may ask Slack for user group members, so
-they ack at once and answer through the response URL from a lazy listener.
+the reply is the HTTP response). What may ask Slack for user group members acks at once and
+answers through the response URL from a lazy listener: approve/reject always, and the
+operators' commands (run, resume, pause, unpause) when the person is not an operator by
+user id but an operator group might hold them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from gameday.services.chatops import NotAnOperator
 
 log = logging.getLogger(__name__)
 LAZY = frozenset({"approve", "reject"})
+OPERATORS_ONLY = frozenset({"run", "resume", "pause", "unpause"})
 
 
 def parse_run_id(text: str) -> int:
@@ -138,14 +141,18 @@ def _decide(deps: SlackDeps, rest: str, user: str, decision: Decision) -> Messag
     return replies.notice(md("{}", result.reply))
 
 
-def answered_later(body: dict[str, Any]) -> bool:
-    """True for the subcommands answered through the response URL (approve, reject)."""
-    return _split(body.get("text", ""))[0] in LAZY
+def answered_later(deps: SlackDeps, body: dict[str, Any]) -> bool:
+    """True for what is answered through the response URL: approve, reject, and the
+    operators' commands when telling whether the person is an operator may ask Slack."""
+    sub = _split(body.get("text", ""))[0]
+    if sub in LAZY:
+        return True
+    return sub in OPERATORS_ONLY and deps.chatops.operator_lookup_needed(body["user_id"])
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Attach the `/gameday` command listeners: approve/reject ack at once and answer from
-    a lazy listener; everything else answers in the ack.
+    """Attach the `/gameday` command listeners: what may ask Slack (see `answered_later`)
+    acks at once and answers from a lazy listener; everything else answers in the ack.
 
     Two listeners rather than one with a lazy part: Bolt copies the request and starts a
     thread for a lazy listener on every request it handles, which the other subcommands
@@ -165,6 +172,9 @@ def register(app: App, deps: SlackDeps) -> None:
         reply = answer(deps, sub, rest, body["user_id"])
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
+    def later(body: dict[str, Any]) -> bool:
+        return answered_later(deps, body)
+
     # Bolt runs the first listener whose matchers all pass.
-    app.command("/gameday", matchers=[answered_later])(ack=ack_at_once, lazy=[decide_later])
+    app.command("/gameday", matchers=[later])(ack=ack_at_once, lazy=[decide_later])
     app.command("/gameday")(ack_command)

@@ -8,7 +8,6 @@ references are not resolved (an export must not reach out to a secret store).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,9 @@ from gameday.adapters.chaostoolkit.runbooks import resolve_runbook
 from gameday.domain.errors import GamedayError
 
 
-def declared_secrets(home: Path, runbook: str | None) -> set[str]:
-    """Secret values of the runbook a run names; empty when it cannot be read any more."""
+def declared_secrets(home: Path, runbook: str | None, environ: Mapping[str, str]) -> set[str]:
+    """Secret values of the runbook a run names (its `env` ones read from `environ`);
+    empty when it cannot be read any more."""
     if not runbook:
         return set()
     try:
@@ -32,22 +32,24 @@ def declared_secrets(home: Path, runbook: str | None) -> set[str]:
     if not isinstance(document, Mapping):
         return set()
     secrets = document.get("secrets")
-    return secret_values(secrets) | _from_environment(secrets)
+    return secret_values(secrets) | _from_environment(secrets, environ)
 
 
-def _from_environment(node: Any) -> set[str]:
+def _from_environment(node: Any, environ: Mapping[str, str]) -> set[str]:
     found: set[str] = set()
     if isinstance(node, Mapping):
         if node.get("type") == "env" and isinstance(node.get("key"), str):
-            value = os.environ.get(node["key"])
+            value = environ.get(node["key"])
             if value:
                 found.add(value)
             return found
         for value in node.values():
-            found |= _from_environment(value)
+            found |= _from_environment(value, environ)
     return found
 
 
-def secret_mask(home: Path, runbook: str | None) -> Callable[[Any], Any]:
+def secret_mask(
+    home: Path, runbook: str | None, environ: Mapping[str, str]
+) -> Callable[[Any], Any]:
     """A function that masks the runbook's secret values in JSON-like data."""
-    return Redactor(declared_secrets(home, runbook)).data
+    return Redactor(declared_secrets(home, runbook, environ)).data

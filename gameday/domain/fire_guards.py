@@ -20,6 +20,20 @@ WindowCheck = Callable[[datetime], str | None]
 
 DEFAULT_TOLERANCE = timedelta(seconds=30)
 
+
+def kill_switch_reason(why: str | None) -> str:
+    """Why a run does not start or is halted: `kill switch engaged: WHY`."""
+    return f"kill switch engaged: {why or 'no reason given'}"
+
+
+def kill_switch_refusal(why: str | None) -> str:
+    """What a person asking to start something is told while the kill switch is engaged."""
+    return (
+        f"the kill switch is engaged ({why or 'no reason given'}): nothing new starts until "
+        "it is released"
+    )
+
+
 # Runs whose start is still ahead of them: the scheduler keeps jobs for these only.
 WAITING_STATES = frozenset(
     {RunState.PLANNED, RunState.ANNOUNCED, RunState.AWAITING_APPROVAL, RunState.APPROVED}
@@ -223,9 +237,7 @@ def start_verdict(run: Run, rules: ScheduleRules, ctx: FireContext) -> Verdict:
     """
     engaged, why = ctx.kill_switch
     if engaged:
-        return Verdict(
-            False, SkipCode.KILL_SWITCH, f"kill switch engaged ({why or 'no reason given'})"
-        )
+        return Verdict(False, SkipCode.KILL_SWITCH, kill_switch_reason(why))
     if ctx.paused:
         return Verdict(False, SkipCode.PAUSED, f"schedule {rules.name} is paused")
     late = ctx.now - run.planned_at
