@@ -84,6 +84,22 @@ class Settings(BaseSettings):
     halt_token: SecretStr | None = Field(
         default=None, description="bearer token for POST /halt; the endpoint is off without it"
     )
+    web_token: SecretStr | None = Field(
+        default=None,
+        description="token every web page and the calendar feed require (bearer header or "
+        "?token=); pages are open without it",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token /metrics requires; open without it"
+    )
+    alerts_token: SecretStr | None = Field(
+        default=None, description="bearer token POST /alerts (Alertmanager webhook) requires"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="the service's address as people reach it (https://gameday.example.com); "
+        "Slack messages link to run pages when set",
+    )
 
     # The service (`gameday serve`)
     leader_election: Literal["auto", "kubernetes", "postgres", "sqlite"] = Field(
