@@ -79,7 +79,7 @@ def journal_export(
     # Imported here so `gameday --help` does not load the database and template stack.
     from gameday.adapters.postmortem.render import check_format, render
     from gameday.services.journal_export import export_document, export_journal
-    from gameday.wiring import database_for, run_messages_for, secret_mask_for, settings_for
+    from gameday.wiring import database_for, secret_mask_for, settings_for
 
     chosen = check_format(fmt)
     target = _target(output)
@@ -87,7 +87,7 @@ def journal_export(
     zone = _zone(settings.timezone)
     database = database_for(settings)
     try:
-        export = export_journal(database.runs, run_messages_for(database), run_id)
+        export = export_journal(database.runs, database.outbox, run_id)
     finally:
         database.close()
     mask = secret_mask_for(settings, export.journal.run.runbook)

@@ -216,7 +216,7 @@ class FireContext:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class StartVerdict:
     """Go, or the reason (code and words) the run must not start."""
 
     go: bool
@@ -225,10 +225,10 @@ class Verdict:
     final_state: RunState = RunState.SKIPPED
 
 
-GO = Verdict(go=True)
+GO = StartVerdict(go=True)
 
 
-def start_verdict(run: Run, rules: ScheduleRules, ctx: FireContext) -> Verdict:
+def start_verdict(run: Run, rules: ScheduleRules, ctx: FireContext) -> StartVerdict:
     """May this run start now? Every rule is checked, in the order a person would ask.
 
     Rules: kill switch engaged, schedule paused, more than `tolerance` past its moment (never
@@ -237,32 +237,32 @@ def start_verdict(run: Run, rules: ScheduleRules, ctx: FireContext) -> Verdict:
     """
     engaged, why = ctx.kill_switch
     if engaged:
-        return Verdict(False, SkipCode.KILL_SWITCH, kill_switch_reason(why))
+        return StartVerdict(False, SkipCode.KILL_SWITCH, kill_switch_reason(why))
     if ctx.paused:
-        return Verdict(False, SkipCode.PAUSED, f"schedule {rules.name} is paused")
+        return StartVerdict(False, SkipCode.PAUSED, f"schedule {rules.name} is paused")
     late = ctx.now - run.planned_at
     if late > ctx.tolerance:
-        return Verdict(
+        return StartVerdict(
             False,
             SkipCode.LATE,
             f"missed its moment by {_human(late)} (tolerance {_human(ctx.tolerance)});"
             " never run late",
         )
     if ctx.window_closed is not None:
-        return Verdict(
+        return StartVerdict(
             False, SkipCode.WINDOW_CLOSED, f"window closed at fire time: {ctx.window_closed}"
         )
     if ctx.planning_skip is not None:
-        return Verdict(False, SkipCode.PLANNING, ctx.planning_skip)
+        return StartVerdict(False, SkipCode.PLANNING, ctx.planning_skip)
     if rules.needs_approval and run.state is not RunState.APPROVED:
         if run.state is RunState.AWAITING_APPROVAL:
-            return Verdict(
+            return StartVerdict(
                 False,
                 SkipCode.NOT_APPROVED,
                 "approval deadline passed without a quorum",
                 final_state=RunState.EXPIRED,
             )
-        return Verdict(
+        return StartVerdict(
             False, SkipCode.NOT_APPROVED, f"approval required but the run is {run.state.value}"
         )
     return GO

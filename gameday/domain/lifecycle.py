@@ -54,11 +54,6 @@ FINAL_STATES: frozenset[RunState] = frozenset(s for s, nxt in TRANSITIONS.items(
 ACTIVE_STATES: frozenset[RunState] = frozenset(RunState) - FINAL_STATES
 
 
-def allowed_from(src: RunState) -> frozenset[RunState]:
-    """The states a run in `src` may move to (empty for a final state)."""
-    return TRANSITIONS[src]
-
-
 def is_final(state: RunState) -> bool:
     """True when a run in `state` never changes again."""
     return state in FINAL_STATES

@@ -142,14 +142,6 @@ class RunRepository(Protocol):
         ...
 
 
-class RunMessages(Protocol):
-    """The outgoing messages queued about one run (its announcements), for its journal."""
-
-    def of_run(self, run_id: int) -> list[OutboxItem]:
-        """Messages whose `thread_of_run` is this run, oldest first (delivered or not)."""
-        ...
-
-
 class ControlState(Protocol):
     """The global kill switch and per-schedule pauses (who, when, why)."""
 
@@ -234,6 +226,11 @@ class Outbox(Protocol):
 
     def mark_failed(self, item_id: int, *, error: str, retry_at: datetime) -> None:
         """Count a failed attempt and set when to try again."""
+        ...
+
+    def of_run(self, run_id: int) -> list[OutboxItem]:
+        """Messages about one run, oldest first (delivered or still waiting): its journal
+        shows them, and a planned kill checks its heads-up left in time."""
         ...
 
     def thread_of(self, run_id: int, channel: str) -> str | None:

@@ -1,10 +1,7 @@
 """What an announcement needs to know about a run, looked up in the catalog.
 
 Rules (docs/specs.md):
-- a GameDay takes its approval policy and channel from its schedule, else from its
-  runbook's `gameday` extension, else the service defaults (no approval, default channel);
-- an ad-hoc run (no schedule) takes them from its runbook's extension, else the defaults;
-- a monkey kill never asks for approval (its heads-up offers a Veto instead);
+- approval policy and channel as `gameday.domain.run_policy` decides them;
 - times are shown in the schedule's timezone, else its window's, else the service's.
 """
 
@@ -16,6 +13,7 @@ from dataclasses import replace
 from gameday.domain.approval import ApprovalPolicy
 from gameday.domain.errors import NotFound
 from gameday.domain.messages import RunBrief
+from gameday.domain.run_policy import approval_for, channel_for
 from gameday.domain.runs import Run
 from gameday.domain.specs import ApprovalSpec, GamedaySpec, MonkeySpec, Runbook
 from gameday.services.approvals import Briefing
@@ -75,11 +73,9 @@ class CatalogBriefs:
                 + f"; kill mode {spec.kill_mode}; at most {spec.max_kills} pod(s)"
             )
             brief = RunBrief(run, spec.name, zone or self._timezone, None, radius, None)
-            return Briefing(brief, spec.channel or self._channel)
-        policy_spec = spec.approval if spec and spec.approval else None
-        if policy_spec is None and extension is not None:
-            policy_spec = extension.approval
-        channel = (spec.channel if spec else None) or (extension.channel if extension else None)
+            return Briefing(brief, channel_for(spec, None, default=self._channel))
+        policy_spec = approval_for(spec, runbook)
+        channel = channel_for(spec, runbook, default=self._channel)
         zone = self._zone(catalog, spec)
         summary = None
         if runbook is not None:
@@ -96,7 +92,7 @@ class CatalogBriefs:
             policy_of(policy_spec),
             drill=bool(spec.drill) if spec else False,
         )
-        return Briefing(brief, channel or self._channel)
+        return Briefing(brief, channel)
 
     def _zone(self, catalog: Catalog, spec: GamedaySpec | None) -> str:
         if spec is None:

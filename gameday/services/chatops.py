@@ -24,21 +24,20 @@ from gameday.domain.errors import GamedayError, InvalidInput, NotFound
 from gameday.domain.lifecycle import FINAL_STATES
 from gameday.domain.messages import md, thread_note
 from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository, UserGroups
+from gameday.domain.run_policy import channel_for
 from gameday.domain.runs import (
     KillSwitch,
-    NewRun,
     Note,
     OutgoingMessage,
     Pause,
     Run,
     RunEvent,
-    RunKind,
     RunState,
 )
 from gameday.services import control
 from gameday.services.approvals import ApprovalService, BriefSource
 from gameday.services.catalog import Catalog
-from gameday.services.execution import KillSwitchEngaged
+from gameday.services.execution import adhoc_run, refuse_if_halted
 
 _RUNBOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WAITING = (RunState.PLANNED, RunState.ANNOUNCED, RunState.AWAITING_APPROVAL, RunState.APPROVED)
@@ -173,14 +172,18 @@ class ChatOps:
                 g.name,
                 "gameday",
                 g.cron or (g.at.isoformat() if g.at else "-"),
-                g.channel,
+                channel_for(g, catalog.runbook_of(g), default=self._channel),
                 g.name in paused,
             )
             for g in sorted(catalog.gamedays.values(), key=lambda s: s.name)
         ]
         lines += [
             ScheduleLine(
-                m.name, "monkey", f"mtbf {format_duration(m.mtbf)}", m.channel, m.name in paused
+                m.name,
+                "monkey",
+                f"mtbf {format_duration(m.mtbf)}",
+                channel_for(m, None, default=self._channel),
+                m.name in paused,
             )
             for m in sorted(catalog.monkeys.values(), key=lambda s: s.name)
         ]
@@ -222,21 +225,8 @@ class ChatOps:
         runbook = catalog.runbooks.get(name)
         if runbook is None:
             raise NotFound(f"no runbook named {name!r}; `/gameday list` shows the schedules")
-        engaged, why = self._control.kill_switch()
-        if engaged:
-            raise KillSwitchEngaged(
-                f"the kill switch is engaged ({why or 'no reason given'}): "
-                "nothing new starts until it is released"
-            )
-        new = NewRun(
-            kind=RunKind.GAMEDAY,
-            schedule=None,
-            runbook=runbook.path,
-            planned_at=self._clock.now(),
-            dry_run=not self._live,
-            requester=actor,
-            runbook_digest=runbook.digest,
-        )
+        refuse_if_halted(self._control)
+        new = adhoc_run(runbook, requester=actor, dry_run=not self._live, now=self._clock.now())
         return self._approvals.request_run(new, actor=actor)
 
     def halt_from_tool(self, actor: str, reason: str | None) -> str:

@@ -8,7 +8,7 @@ the `RunRepository`, so a run's history is complete whoever stopped it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from gameday.domain import execution as ex
@@ -17,6 +17,7 @@ from gameday.domain.execution import WorkerRef
 from gameday.domain.fire_guards import kill_switch_reason, kill_switch_refusal
 from gameday.domain.lifecycle import is_final
 from gameday.domain.ports import Clock, ControlState, RunRepository, Workers
+from gameday.domain.run_policy import approval_for
 from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunEvent, RunKind, RunState
 from gameday.domain.specs import Runbook
 from gameday.services.halting import HARD_STOP_GRACE, halt_run
@@ -37,6 +38,27 @@ class KillSwitchEngaged(GamedayError):
     exit_code = 2
 
 
+def refuse_if_halted(control: ControlState) -> None:
+    """KillSwitchEngaged (with the reason) while the kill switch is engaged."""
+    engaged, why = control.kill_switch()
+    if engaged:
+        raise KillSwitchEngaged(kill_switch_refusal(why))
+
+
+def adhoc_run(runbook: Runbook, *, requester: str, dry_run: bool, now: datetime) -> NewRun:
+    """An ad-hoc run of `runbook` requested now: no schedule, the runbook's path and
+    digest recorded so exactly this file is what runs."""
+    return NewRun(
+        kind=RunKind.GAMEDAY,
+        schedule=None,
+        runbook=runbook.path,
+        planned_at=now,
+        dry_run=dry_run,
+        requester=requester,
+        runbook_digest=runbook.digest,
+    )
+
+
 def request_adhoc_run(
     runs: RunRepository,
     control: ControlState,
@@ -53,24 +75,14 @@ def request_adhoc_run(
     Slack); a dry run needs no approval since it touches nothing. The run records the
     runbook's path and digest, so exactly this file is what runs.
     """
-    engaged, why = control.kill_switch()
-    if engaged:
-        raise KillSwitchEngaged(kill_switch_refusal(why))
-    if not dry_run and runbook.extension is not None and runbook.extension.approval is not None:
+    refuse_if_halted(control)
+    if not dry_run and approval_for(None, runbook) is not None:
         raise InvalidInput(
             f"runbook {runbook.name} asks for approval before a live run; "
             f"request one with `/gameday run {runbook.name}` in Slack, or run it dry"
         )
     run = runs.create(
-        NewRun(
-            kind=RunKind.GAMEDAY,
-            schedule=None,
-            runbook=runbook.path,
-            planned_at=clock.now(),
-            dry_run=dry_run,
-            requester=requester,
-            runbook_digest=runbook.digest,
-        ),
+        adhoc_run(runbook, requester=requester, dry_run=dry_run, now=clock.now()),
         actor=requester,
         reason="ad-hoc run",
     )

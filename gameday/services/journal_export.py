@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gameday.domain.ports import RunMessages, RunRepository
+from gameday.domain.ports import Outbox, RunRepository
 from gameday.domain.runs import OutboxItem, Run, RunKind, RunState
 from gameday.services.history import RunJournal, journal_dict, journal_of
 
@@ -44,7 +44,7 @@ class JournalExport:
     announcements: list[OutboxItem]
 
 
-def export_journal(runs: RunRepository, messages: RunMessages, run_id: int) -> JournalExport:
+def export_journal(runs: RunRepository, messages: Outbox, run_id: int) -> JournalExport:
     """The run (NotFound if unknown) with its events, approvals, notes, Chaos Toolkit
     journal and announcements."""
     journal = journal_of(runs, run_id)

@@ -32,7 +32,7 @@ from gameday.domain.ports import (
     Cluster,
     ControlState,
     Notifier,
-    RunMessages,
+    Outbox,
     RunRepository,
     VetoGate,
 )
@@ -95,7 +95,7 @@ class KillCycle:
         veto: VetoGate,
         clock: Clock,
         protected: frozenset[str],
-        messages: RunMessages | None = None,
+        outbox: Outbox | None = None,
         own_pod: str | None = None,
         live: bool = False,
         default_channel: str = "#gameday",
@@ -109,7 +109,7 @@ class KillCycle:
         self._veto = veto
         self._clock = clock
         # Without it kill_run cannot tell whether anyone saw a heads-up, so it kills nothing.
-        self._messages = messages
+        self._outbox = outbox
         self._protected = protected
         self._own_pod = own_pod
         self.live = live

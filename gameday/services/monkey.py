@@ -180,6 +180,6 @@ class MonkeyService(KillCycle):
     def _undelivered(self, wait: timedelta, run: Run) -> str | None:
         """Why the heads-up could not have been seen in time (not delivered, or delivered
         less than `wait` less HEADS_UP_SLACK before now), or None when it could."""
-        if self._messages is None:
+        if self._outbox is None:
             return "heads-up delivery unknown (no outbox to read): nobody could veto"
-        return undelivered_reason(self._messages.of_run(run.id), wait, self._clock.now())
+        return undelivered_reason(self._outbox.of_run(run.id), wait, self._clock.now())

@@ -26,7 +26,7 @@ from gameday.domain.fire_guards import (
     PlannedOccurrence,
     ScheduleRules,
     SkipCode,
-    Verdict,
+    StartVerdict,
     desired_jobs,
     diff_jobs,
     parse_job_id,
@@ -326,7 +326,7 @@ class Scheduler:
         if asked is not None and decided is not None:
             self._metrics.approval_decided((decided - asked).total_seconds())
 
-    def _finish(self, run: Run, verdict: Verdict) -> bool:
+    def _finish(self, run: Run, verdict: StartVerdict) -> bool:
         return self.skip(
             run, verdict.code or SkipCode.PLANNING, verdict.reason or "", verdict.final_state
         )

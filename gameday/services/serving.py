@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules, WindowCheck
+from gameday.domain.run_policy import approval_for, channel_for
 from gameday.domain.runs import RunKind
 from gameday.domain.specs import GamedaySpec, MonkeySpec
 from gameday.domain.windows import Window, is_open
@@ -33,24 +34,24 @@ def _digest(spec: GamedaySpec | MonkeySpec, window: Window | None) -> str:
 def rules_for(catalog: Catalog, *, default_channel: str) -> dict[str, ScheduleRules]:
     """The scheduler's rules of every schedule in the catalog.
 
-    Rules: a GameDay's approval and channel come from its schedule, else its runbook's
-    `gameday` extension, else none / the default channel; a monkey is announced `heads_up`
-    before each kill and never asks for approval (anyone may veto during the heads-up).
+    Rules: approval and channel as `gameday.domain.run_policy` decides them; a monkey is
+    announced `heads_up` before each kill and never asks for approval (anyone may veto
+    during the heads-up).
     """
     rules: dict[str, ScheduleRules] = {}
     for gd in catalog.gamedays.values():
         window = catalog.window_of(gd)
-        extension = catalog.runbook_of(gd).extension
-        approval = gd.approval or (extension.approval if extension else None)
+        runbook = catalog.runbook_of(gd)
+        approval = approval_for(gd, runbook)
         rules[gd.name] = ScheduleRules(
             name=gd.name,
             kind=RunKind.GAMEDAY,
-            runbook=catalog.runbook_of(gd).name,
+            runbook=runbook.name,
             window=window_check(window) if window else None,
             window_name=window.name if window else None,
             announce=tuple(d for d in gd.announce if d > timedelta(0)),
             approval_deadline=approval.deadline if approval else None,
-            channel=gd.channel or (extension.channel if extension else None) or default_channel,
+            channel=channel_for(gd, runbook, default=default_channel),
             digest=_digest(gd, window),
         )
     for monkey in catalog.monkeys.values():
@@ -61,7 +62,7 @@ def rules_for(catalog: Catalog, *, default_channel: str) -> dict[str, ScheduleRu
             window=window_check(window),
             window_name=window.name,
             announce=(monkey.heads_up,) if monkey.heads_up > timedelta(0) else (),
-            channel=monkey.channel or default_channel,
+            channel=channel_for(monkey, None, default=default_channel),
             digest=_digest(monkey, window),
             min_gap=monkey.min_time_between_kills,
         )

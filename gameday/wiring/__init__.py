@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from gameday.adapters.db import Database
     from gameday.adapters.kubernetes.cluster import KubeCluster
     from gameday.domain.kube_requests import RequestPolicy
-    from gameday.domain.ports import Clock, RunMessages
+    from gameday.domain.ports import Clock
     from gameday.services.catalog import CatalogLoad
 
 
@@ -73,13 +73,6 @@ def settle_heap() -> None:
 
     gc.collect()
     gc.freeze()
-
-
-def run_messages_for(database: Database) -> RunMessages:
-    """The messages queued about each run (announcements), read from the database."""
-    from gameday.adapters.db.run_messages import SqlRunMessages
-
-    return SqlRunMessages(database.engine)
 
 
 def secret_mask_for(settings: Settings, runbook: str | None) -> Callable[[Any], Any]:

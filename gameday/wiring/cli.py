@@ -87,10 +87,10 @@ def monkey_service_for(
     gate: VetoGate = veto or ConsoleVetoGate(also=events)
     if settings.slack_bot_token is not None:
         from gameday.adapters.slack.app import web_client
-        from gameday.adapters.slack.notifier import DeliverNow, SlackNotifier
+        from gameday.adapters.slack.senders import DeliverNow, SlackSender
 
         client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        notifier = DeliverNow(SlackNotifier(client), database.outbox)
+        notifier = DeliverNow(SlackSender(client), database.outbox)
     return MonkeyService(
         cluster=cluster or kube_cluster_for(settings, live=live),
         runs=database.runs,

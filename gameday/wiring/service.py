@@ -20,7 +20,6 @@ from gameday.wiring import (
     database_for,
     kube_cluster_for,
     load_catalog,
-    run_messages_for,
     workers_for,
 )
 from gameday.wiring.slack import slack_for
@@ -76,7 +75,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         veto=EventVetoGate(database.runs, chosen, control=database.control),
         clock=chosen,
         protected=settings.protected_namespaces(),
-        messages=run_messages_for(database),  # a kill waits for its heads-up's delivery
+        outbox=database.outbox,  # a kill waits for its heads-up's delivery
         own_pod=settings.pod_name,
         live=settings.live,
         default_channel=settings.default_channel,

@@ -28,8 +28,8 @@ def slack_for(
     """
     from gameday.adapters.slack.app import build_app, web_client
     from gameday.adapters.slack.deps import SlackDeps
-    from gameday.adapters.slack.notifier import ConsoleNotifier, SlackNotifier
     from gameday.adapters.slack.runtime import NoUserGroups
+    from gameday.adapters.slack.senders import ConsoleSender, SlackSender
     from gameday.adapters.slack.usergroups import CachedUserGroups
     from gameday.domain.clock import SystemClock
     from gameday.domain.ports import MessageSender, UserGroups
@@ -45,9 +45,9 @@ def slack_for(
     groups: UserGroups
     if token:
         client = web_client(token, settings.slack_api_url)
-        sender, groups = SlackNotifier(client), CachedUserGroups(client, chosen)
+        sender, groups = SlackSender(client), CachedUserGroups(client, chosen)
     else:
-        sender, groups = ConsoleNotifier(), NoUserGroups()
+        sender, groups = ConsoleSender(), NoUserGroups()
     briefs = CatalogBriefs(
         catalog,
         default_channel=settings.default_channel,

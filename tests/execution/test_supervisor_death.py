@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.domain.execution import worker_of
 from gameday.domain.lifecycle import is_final
 from gameday.domain.runs import Run, RunState
@@ -97,7 +96,7 @@ def test_a_worker_whose_supervisor_is_killed_rolls_back_and_ends_interrupted(
     assert journal["status"] == "interrupted"
 
     # The channel is told, in the same transaction as the end (after the start).
-    messages = SqlRunMessages(gameday.database.engine).of_run(run.id)
+    messages = gameday.database.outbox.of_run(run.id)
     kinds = [m.message.kind for m in messages]
     assert kinds[:2] == kinds[-2:] == ["update", "thread"]
     assert set(kinds[2:-2]) == {"thread"}  # notable events, told as they happened
@@ -180,7 +179,7 @@ def test_a_halted_run_stays_aborted_when_its_supervisor_dies_during_the_rollback
     assert journal is not None
     assert [r["status"] for r in journal["rollbacks"]] == ["succeeded", "succeeded"]
     # Its channel is told how it ended: aborted (by the halt), never "interrupted".
-    texts = [m.message.text for m in SqlRunMessages(gameday.database.engine).of_run(run.id)]
+    texts = [m.message.text for m in gameday.database.outbox.of_run(run.id)]
     assert "finished: *aborted*" in texts[-1]
     assert not any("*interrupted*" in t for t in texts), texts
 
@@ -209,7 +208,7 @@ def test_recovery_on_start_tells_the_channel_in_the_same_transaction(
 
     assert [(r.run_id, r.state) for r in results] == [(run.id, RunState.INTERRUPTED)]
     assert told == [(run.id, "interrupted")]
-    messages = SqlRunMessages(gameday.database.engine).of_run(run.id)
+    messages = gameday.database.outbox.of_run(run.id)
     assert [(m.message.channel, m.message.text) for m in messages] == [
         ("#sre", f"run {run.id} interrupted")
     ]

@@ -181,9 +181,8 @@ class Stack:
         return None
 
     def messages(self, run_id: int) -> list[Any]:
-        from gameday.adapters.db.run_messages import SqlRunMessages
 
-        return SqlRunMessages(self.db.engine).of_run(run_id)
+        return self.db.outbox.of_run(run_id)
 
     def thread(self, run_id: int) -> list[str]:
         """The texts of the replies in the run's thread, in order."""

@@ -11,7 +11,6 @@ import pytest
 from kubernetes import client
 
 from gameday.adapters.db import Database
-from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.adapters.kubernetes.cluster import KubeCluster
 from gameday.adapters.slack.veto import EventVetoGate
 from gameday.domain.clock import FixedClock
@@ -56,7 +55,7 @@ def monkey(
         ),
         clock=db_clock,
         protected=PROTECTED_NAMESPACES,
-        messages=SqlRunMessages(database.engine),
+        outbox=database.outbox,
         live=True,
     )
 

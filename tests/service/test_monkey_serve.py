@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from gameday.adapters.db import Database
-from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.domain.lifecycle import is_final
 from gameday.domain.runs import Run, RunEvent, RunKind, RunState
 from gameday.services.approvals import VETO_EVENT
@@ -134,11 +133,7 @@ def test_dry_run_kill_is_recorded_and_sends_no_mutating_request(
     assert isinstance(events["selection"][0].payload["seed"], int)
     assert ms.reason(run) == "1 pod(s) would be killed"
     # The kill waited for its heads-up to leave the outbox (printed by the console notifier).
-    (heads_up,) = [
-        m
-        for m in SqlRunMessages(ms.database.engine).of_run(run.id)
-        if m.message.kind == "announcement"
-    ]
+    (heads_up,) = [m for m in ms.database.outbox.of_run(run.id) if m.message.kind == "announcement"]
     assert heads_up.delivered_at is not None
     assert heads_up.delivered_at <= kill.at
     assert 'gameday_runs_total{kind="monkey",outcome="completed"}' in metrics

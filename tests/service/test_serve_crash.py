@@ -7,7 +7,6 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
-from gameday.adapters.db.run_messages import SqlRunMessages
 from gameday.domain.runs import RunState
 from tests.service.serving import Home, Serve, wait_until
 from tests.service.test_serve import home, open_db, serve_db, serves
@@ -50,7 +49,7 @@ def test_kill_9_of_serve_during_a_gameday_interrupts_it_rolled_back_and_told(
         second.wait_ready()
 
         def told() -> bool:
-            items = SqlRunMessages(db.engine).of_run(run.id)
+            items = db.outbox.of_run(run.id)
             return any(
                 "interrupted" in i.message.text and i.delivered_at is not None for i in items
             )

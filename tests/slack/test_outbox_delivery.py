@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from gameday import wiring
 from gameday.adapters.db import Database
 from gameday.adapters.slack.app import web_client
-from gameday.adapters.slack.notifier import ConsoleNotifier
 from gameday.adapters.slack.runtime import SlackRuntime
+from gameday.adapters.slack.senders import ConsoleSender
 from gameday.adapters.slack.usergroups import CachedUserGroups
 from gameday.domain.clock import FixedClock
 from gameday.domain.runs import Decision, OutgoingMessage, Run, RunState
@@ -146,7 +146,7 @@ def test_console_notifier_prints_the_same_messages(
     assert slack.app is None
     assert slack.wsgi_app() is None
     out = io.StringIO()
-    dispatcher = OutboxDispatcher(database.outbox, ConsoleNotifier(out), db_clock)
+    dispatcher = OutboxDispatcher(database.outbox, ConsoleSender(out), db_clock)
     _queue(database, "#gameday", 2)
     assert dispatcher.dispatch_once().delivered == 2
     assert out.getvalue().splitlines() == [

@@ -13,6 +13,8 @@ import datetime as dt
 import decimal
 import enum
 import json
+import logging
+import sys
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -112,3 +114,26 @@ def _default(obj: Any) -> Any:
 def to_json_able(value: Any) -> Any:
     """A copy of `value` made only of JSON types (what `chaos run` would write to disk)."""
     return json.loads(json.dumps(value, default=_default, ensure_ascii=False))
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self._redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redactor.text(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(redactor: Redactor) -> None:
+    """A worker's log (its stderr): Chaos Toolkit's and gameday's lines, secrets redacted."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(_RedactingFilter(redactor))
+    for name in ("chaostoolkit", "chaostoolkit-lib", "gameday"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        logger.propagate = False

@@ -108,6 +108,12 @@ class SqlOutbox:
         with reading(self._engine) as conn:
             return read_depth(conn)
 
+    def of_run(self, run_id: int) -> list[OutboxItem]:
+        """Messages about one run, oldest first (delivered or still waiting)."""
+        query = select(outbox).where(outbox.c.run_id == run_id).order_by(outbox.c.id)
+        with reading(self._engine) as conn:
+            return [outbox_item_from(row) for row in conn.execute(query)]
+
     def get(self, item_id: int) -> OutboxItem:
         """One outbox entry by id (for dispatchers and tests)."""
         with reading(self._engine) as conn:

@@ -5,26 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Table, insert
+from sqlalchemy import Connection, Engine, Row, insert
 
 from gameday.adapters.db.engine import READ_ONLY
 from gameday.adapters.db.tables import outbox, run_events, runs
 from gameday.domain.errors import InvalidInput
 from gameday.domain.runs import OutboxItem, OutgoingMessage, Run, RunKind, RunState
 
-if TYPE_CHECKING:
-    from gameday.adapters.db.models import Base
-
 __all__ = ["outbox", "run_events", "runs"]
-
-
-def table_of(model: type[Base]) -> Table:
-    """The Core table behind a model (typed as a Table, which it always is here)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def reading(engine: Engine) -> Connection:

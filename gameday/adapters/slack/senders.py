@@ -1,6 +1,7 @@
-"""Sending messages: the Slack Web API notifier and the console notifier.
+"""Sending messages: to Slack's Web API (`SlackSender`), to the console (`ConsoleSender`),
+and at once for a command that cannot wait for the outbox worker (`DeliverNow`).
 
-Both implement the MessageSender port. A Slack message's remote id is `CHANNEL_ID:TS`
+The first two implement the MessageSender port. A Slack message's remote id is `CHANNEL_ID:TS`
 (chat.update needs the channel id, threads need the ts); the console's is `console:N`.
 """
 
@@ -62,7 +63,7 @@ def _failure(exc: Exception) -> DeliveryFailed:
     return DeliveryFailed(f"Slack unreachable: {type(exc).__name__}: {exc}")
 
 
-class SlackNotifier:
+class SlackSender:
     """Posts and updates messages with the real slack_sdk WebClient."""
 
     def __init__(self, client: WebClient) -> None:
@@ -103,7 +104,7 @@ class SlackNotifier:
         return remote_id
 
 
-class ConsoleNotifier:
+class ConsoleSender:
     """Prints the messages Slack would get (when no bot token is configured)."""
 
     def __init__(self, stream: TextIO | None = None, *, with_blocks: bool = False) -> None:

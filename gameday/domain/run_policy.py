@@ -1,0 +1,37 @@
+"""Who must approve a GameDay and where it is announced: the one place these precedence
+rules live (the scheduler's rules, the announcements and `/gameday list` all ask here).
+
+Rules: a schedule's own `approval` and `channel` win over its runbook's `gameday`
+extension; an ad-hoc run (no schedule) takes them from its runbook's extension; with
+neither, no approval is needed and the service's default channel is used. A monkey never
+asks for approval (its heads-up offers a Veto) and is announced in its own channel, else
+the default.
+"""
+
+from __future__ import annotations
+
+from gameday.domain.specs import ApprovalSpec, GamedaySpec, MonkeySpec, Runbook
+
+
+def approval_for(
+    schedule: GamedaySpec | MonkeySpec | None, runbook: Runbook | None
+) -> ApprovalSpec | None:
+    """The approval policy of a run of `schedule` (None: ad hoc) running `runbook`."""
+    if isinstance(schedule, MonkeySpec):
+        return None
+    if schedule is not None and schedule.approval is not None:
+        return schedule.approval
+    extension = runbook.extension if runbook is not None else None
+    return extension.approval if extension is not None else None
+
+
+def channel_for(
+    schedule: GamedaySpec | MonkeySpec | None, runbook: Runbook | None, *, default: str
+) -> str:
+    """The channel a run of `schedule` (None: ad hoc) running `runbook` is announced in."""
+    if schedule is not None and schedule.channel:
+        return schedule.channel
+    if isinstance(schedule, MonkeySpec):
+        return default
+    extension = runbook.extension if runbook is not None else None
+    return (extension.channel if extension is not None else None) or default
