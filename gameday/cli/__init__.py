@@ -59,6 +59,8 @@ def _register() -> None:
     # Explicit registration, no import-time side effects elsewhere: each module exposes
     # `register(app)`.
     from gameday.cli import (
+        commands_control,
+        commands_db,
         commands_journal,
         commands_monkey,
         commands_plan,
@@ -72,10 +74,12 @@ def _register() -> None:
         commands_specs,
         commands_plan,
         commands_runs,
+        commands_control,
         commands_journal,
         commands_monkey,
         commands_run,
         commands_serve,
+        commands_db,
     ):
         module.register(app)
 

@@ -59,3 +59,12 @@ def undelivered_reason(items: Sequence[OutboxItem], wait: timedelta, now: dateti
             f"kill, heads_up is {int(wait.total_seconds())}s: too little time to veto"
         )
     return None
+
+
+# A Veto click during a heads-up (recorded by the approval service, read by the veto gate).
+VETO_EVENT = "veto_requested"
+
+
+def vetoer_of(events: Sequence[RunEvent]) -> str | None:
+    """Who vetoed a monkey kill first (from its "veto_requested" events), or None."""
+    return next((e.actor for e in events if e.type == VETO_EVENT), None)

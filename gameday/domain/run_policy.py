@@ -10,7 +10,24 @@ the default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gameday.domain.messages import RunBrief
+from gameday.domain.runs import Run
 from gameday.domain.specs import ApprovalSpec, GamedaySpec, MonkeySpec, Runbook
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """A run's brief plus the channel it is announced in."""
+
+    brief: RunBrief
+    channel: str
+
+
+# Looks up the brief and channel of a run (from the catalog, or from its start record).
+BriefSource = Callable[[Run], Briefing]
 
 
 def approval_for(

@@ -11,7 +11,7 @@ Rules:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -28,9 +28,9 @@ from gameday.domain.approval import (
     judge,
 )
 from gameday.domain.errors import IllegalTransition
+from gameday.domain.heads_up import VETO_EVENT, vetoer_of
 from gameday.domain.lifecycle import is_final
 from gameday.domain.messages import (
-    RunBrief,
     date_token,
     decided_message,
     gameday_announcement,
@@ -39,19 +39,10 @@ from gameday.domain.messages import (
     thread_note,
 )
 from gameday.domain.ports import Clock, Outbox, RunRepository, UserGroups
-from gameday.domain.runs import Decision, NewRun, Run, RunEvent, RunKind, RunState
+from gameday.domain.run_policy import Briefing, BriefSource
+from gameday.domain.runs import Decision, NewRun, Run, RunKind, RunState
 
 SYSTEM_ACTOR = "gameday"
-VETO_EVENT = "veto_requested"
-BriefSource = Callable[[Run], "Briefing"]
-
-
-@dataclass(frozen=True)
-class Briefing:
-    """A run's brief plus where it is announced."""
-
-    brief: RunBrief
-    channel: str
 
 
 @dataclass(frozen=True)
@@ -395,8 +386,3 @@ class ApprovalService:
 def _to_state(payload: Mapping[str, Any]) -> str | None:
     value = payload.get("to")
     return None if value is None else str(value)
-
-
-def vetoer_of(events: Sequence[RunEvent]) -> str | None:
-    """Who vetoed a monkey kill first (from its "veto_requested" events), or None."""
-    return next((e.actor for e in events if e.type == VETO_EVENT), None)

@@ -24,7 +24,7 @@ from gameday.domain.errors import GamedayError, InvalidInput, NotFound
 from gameday.domain.lifecycle import FINAL_STATES
 from gameday.domain.messages import md, thread_note
 from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository, UserGroups
-from gameday.domain.run_policy import channel_for
+from gameday.domain.run_policy import BriefSource, channel_for
 from gameday.domain.runs import (
     KillSwitch,
     Note,
@@ -35,7 +35,7 @@ from gameday.domain.runs import (
     RunState,
 )
 from gameday.services import control
-from gameday.services.approvals import ApprovalService, BriefSource
+from gameday.services.approvals import ApprovalService
 from gameday.services.catalog import Catalog
 from gameday.services.execution import adhoc_run, refuse_if_halted
 

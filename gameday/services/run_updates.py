@@ -31,8 +31,8 @@ from gameday.domain.messages import (
 )
 from gameday.domain.ports import RunRepository
 from gameday.domain.run_mode import RunMode
+from gameday.domain.run_policy import Briefing, BriefSource
 from gameday.domain.runs import OutgoingMessage, Run, RunEvent
-from gameday.services.approvals import Briefing, BriefSource
 
 OUTCOME_ICONS = {
     "completed": md(":white_check_mark:"),

@@ -15,8 +15,9 @@ from gameday.domain.clock import FixedClock
 from gameday.domain.errors import IllegalTransition
 from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.domain.messages import RunBrief
+from gameday.domain.run_policy import Briefing
 from gameday.domain.runs import Run, RunKind
-from gameday.services.approvals import ApprovalService, Briefing
+from gameday.services.approvals import ApprovalService
 from gameday.services.catch_up import CatchUp
 from gameday.services.scheduler import Scheduler
 from tests.fakes import kube_objects as ko

@@ -15,10 +15,10 @@ from gameday.adapters.kubernetes.cluster import KubeCluster
 from gameday.adapters.slack.veto import EventVetoGate
 from gameday.domain.clock import FixedClock
 from gameday.domain.errors import IllegalTransition
+from gameday.domain.heads_up import VETO_EVENT
 from gameday.domain.runs import NewRun, OutgoingMessage, Run, RunKind, RunState
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window
-from gameday.services.approvals import VETO_EVENT
 from gameday.services.kill_cycle import kill_seed
 from gameday.services.monkey import MonkeyService
 from gameday.settings import PROTECTED_NAMESPACES

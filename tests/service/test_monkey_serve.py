@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from gameday.adapters.db import Database
+from gameday.domain.heads_up import VETO_EVENT
 from gameday.domain.lifecycle import is_final
 from gameday.domain.runs import Run, RunEvent, RunKind, RunState
-from gameday.services.approvals import VETO_EVENT
 from tests.fakes import kube_objects as ko
 from tests.fakes.kube_api import FakeKubeApi
 from tests.service.serving import Home, Serve

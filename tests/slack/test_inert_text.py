@@ -35,6 +35,7 @@ from gameday.domain.messages import (
     thread_note,
 )
 from gameday.domain.run_mode import RunMode
+from gameday.domain.run_policy import Briefing
 from gameday.domain.runs import (
     KillSwitch,
     Note,
@@ -45,7 +46,6 @@ from gameday.domain.runs import (
     RunKind,
     RunState,
 )
-from gameday.services.approvals import Briefing
 from gameday.services.chatops import JournalView, Operators, ScheduleLine, Status
 from gameday.services.run_updates import RunUpdates
 

@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from gameday.domain.heads_up import vetoer_of
 from gameday.domain.ports import Clock, ControlState, RunRepository
-from gameday.services.approvals import vetoer_of
 
 
 class EventVetoGate:

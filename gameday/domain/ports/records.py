@@ -1,16 +1,12 @@
-"""Small Protocols the services need from the outside world; adapters implement them.
-
-Each area adds its own ports here; keep each Protocol narrow (only what a service calls).
-"""
+"""Ports for what is recorded: time, runs and their events, the kill switch and pauses, what
+a service remembers between its lives, and the outbox of messages."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from gameday.domain.execution import WorkerRef
-from gameday.domain.pods import PodFacts, Termination
 from gameday.domain.runs import (
     Approval,
     Decision,
@@ -24,7 +20,6 @@ from gameday.domain.runs import (
     RunEvent,
     RunState,
 )
-from gameday.domain.spec_files import SourceFile
 
 
 class Clock(Protocol):
@@ -239,181 +234,4 @@ class Outbox(Protocol):
 
     def depth(self) -> int:
         """How many messages wait for delivery."""
-        ...
-
-
-class Workers(Protocol):
-    """Worker processes that execute GameDays, one process per run (chaoslib must own
-    its process's main thread)."""
-
-    def launch(self, run_id: int) -> WorkerRef:
-        """Start a worker for a run that is already `running`; return at once."""
-        ...
-
-    def is_alive(self, worker: WorkerRef, run_id: int) -> bool | None:
-        """True while that process still runs this run's worker; None when it cannot be
-        told from here (another host)."""
-        ...
-
-    def release(self, worker: WorkerRef, run_id: int) -> None:
-        """Stop supervising a worker: it interrupts its own run with rollbacks and ends
-        it `interrupted`, as when its supervisor dies (a no-op for another host's)."""
-        ...
-
-    def halt(self, worker: WorkerRef, run_id: int) -> bool:
-        """Interrupt gracefully (SIGUSR1: chaoslib stops and plays the rollbacks);
-        False when the worker is already gone."""
-        ...
-
-    def hard_stop(self, worker: WorkerRef, run_id: int, *, grace: timedelta) -> None:
-        """SIGTERM, then SIGKILL if still alive after `grace`; returns once it is gone."""
-        ...
-
-    def wait_gone(self, workers: Sequence[tuple[WorkerRef, int]], timeout: timedelta) -> None:
-        """Block until every (worker, run_id) has exited or `timeout` passed."""
-        ...
-
-    def run_rollbacks(self, run_id: int, *, timeout: timedelta) -> int:
-        """Play a run's rollbacks once in a fresh worker (crash recovery); its exit code."""
-        ...
-
-
-class JobQueue(Protocol):
-    """The leader's timer: fires each job id once at its time; ids are stable across restarts."""
-
-    def jobs(self) -> dict[str, datetime]:
-        """Jobs waiting to fire, by id, with their times."""
-        ...
-
-    def add(self, job_id: str, at: datetime) -> None:
-        """Fire `job_id` at `at` (at once if `at` has passed); replaces a job with that id."""
-        ...
-
-    def remove(self, job_id: str) -> None:
-        """Forget a waiting job (no error if it already fired or never existed)."""
-        ...
-
-
-class RunStarter(Protocol):
-    """Carries out an approved run whose moment has come (a GameDay worker, a monkey kill)."""
-
-    def start(self, run: Run) -> None:
-        """Claim the run (approved -> running; IllegalTransition if another process did)
-        and carry it out; the run records its own outcome through the RunRepository."""
-        ...
-
-
-class MetricsSink(Protocol):
-    """Where the services report what the service's metrics count."""
-
-    def run_finished(self, kind: str, outcome: str) -> None:
-        """Count a run that reached a final state."""
-        ...
-
-    def skipped(self, reason_code: str) -> None:
-        """Count an occurrence recorded as skipped (a small fixed set of reason codes)."""
-        ...
-
-    def killed(self, count: int, *, dry_run: bool) -> None:
-        """Count pods a monkey kill terminated (or would have, in a dry run)."""
-        ...
-
-    def job_fired(self, lag_seconds: float) -> None:
-        """Observe how late a scheduler job fired compared with its planned time."""
-        ...
-
-    def approval_decided(self, seconds: float) -> None:
-        """Observe how long a run waited for its approval quorum."""
-        ...
-
-    def set_jobs(self, count: int) -> None:
-        """Record how many jobs wait in the scheduler."""
-        ...
-
-
-class SpecSource(Protocol):
-    """The spec files of a home folder: `schedules/*.yaml` and `runbooks/*` (read, not parsed)."""
-
-    def schedule_files(self) -> list[SourceFile]:
-        """Every schedule file, sorted by path; unreadable ones carry their problem."""
-        ...
-
-    def runbook_files(self) -> list[SourceFile]:
-        """Every runbook file (.yaml, .yml, .json), sorted by path; likewise."""
-        ...
-
-
-class RunbookChecker(Protocol):
-    """Chaos Toolkit's own rules for an experiment (chaoslib's validation)."""
-
-    def problems(self, experiment: Mapping[str, Any]) -> list[str]:
-        """What chaoslib finds wrong with the experiment; empty when it is valid."""
-        ...
-
-
-class UserGroups(Protocol):
-    """Members of chat user groups (Slack `S…` ids), for approval policies."""
-
-    def members(self, group: str) -> frozenset[str]:
-        """User ids in the group; empty when the group is unknown or cannot be read."""
-        ...
-
-
-class DeliveryFailed(Exception):
-    """A message was not delivered; `retry_after` (seconds) when the far side said so,
-    `permanent` when retrying cannot help (e.g. the channel does not exist)."""
-
-    def __init__(
-        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
-    ) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.permanent = permanent
-
-
-class MessageSender(Protocol):
-    """Posts and edits chat messages (Slack Web API, or the console)."""
-
-    def post(
-        self, message: OutgoingMessage, *, thread: str | None, broadcast: bool, key: str
-    ) -> str:
-        """Post `message` (in `thread` if given); `key` identifies it for deduplication.
-        Returns the remote id of the posted message; DeliveryFailed on failure."""
-        ...
-
-    def update(self, remote_id: str, message: OutgoingMessage) -> str:
-        """Replace the text and blocks of a posted message; DeliveryFailed on failure."""
-        ...
-
-
-class Cluster(Protocol):
-    """Pods of the Kubernetes cluster: discovery and termination (the monkey's reach)."""
-
-    def pods_in(self, namespaces: Sequence[str], selector: str | None) -> list[PodFacts]:
-        """Pods of these namespaces matching a label selector (server-side), owners
-        resolved, in namespace order; Unavailable when the API server cannot be reached
-        or fails."""
-        ...
-
-    def terminate(
-        self, namespace: str, name: str, *, method: str, grace_period: int | None
-    ) -> Termination:
-        """Evict (default) or delete one pod; a PodDisruptionBudget refusal is a SKIPPED
-        outcome with the server's reason, never a fallback to delete."""
-        ...
-
-
-class Notifier(Protocol):
-    """Delivers a message to people now (Slack, or the console when Slack is not set up)."""
-
-    def notify(self, message: OutgoingMessage) -> None:
-        """Send one message; Unavailable if it cannot be delivered."""
-        ...
-
-
-class VetoGate(Protocol):
-    """Waits out a heads-up and reports whether someone vetoed the announced run."""
-
-    def wait_for_veto(self, run_id: int, heads_up: timedelta) -> str | None:
-        """Wait up to `heads_up`; the vetoer's name, or None if nobody vetoed."""
         ...

@@ -1,0 +1,47 @@
+"""Ports for the systems gameday reads and acts on: the spec files of a home, Chaos
+Toolkit's experiment checks, and the Kubernetes cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from gameday.domain.pods import PodFacts, Termination
+from gameday.domain.spec_files import SourceFile
+
+
+class SpecSource(Protocol):
+    """The spec files of a home folder: `schedules/*.yaml` and `runbooks/*` (read, not parsed)."""
+
+    def schedule_files(self) -> list[SourceFile]:
+        """Every schedule file, sorted by path; unreadable ones carry their problem."""
+        ...
+
+    def runbook_files(self) -> list[SourceFile]:
+        """Every runbook file (.yaml, .yml, .json), sorted by path; likewise."""
+        ...
+
+
+class RunbookChecker(Protocol):
+    """Chaos Toolkit's own rules for an experiment (chaoslib's validation)."""
+
+    def problems(self, experiment: Mapping[str, Any]) -> list[str]:
+        """What chaoslib finds wrong with the experiment; empty when it is valid."""
+        ...
+
+
+class Cluster(Protocol):
+    """Pods of the Kubernetes cluster: discovery and termination (the monkey's reach)."""
+
+    def pods_in(self, namespaces: Sequence[str], selector: str | None) -> list[PodFacts]:
+        """Pods of these namespaces matching a label selector (server-side), owners
+        resolved, in namespace order; Unavailable when the API server cannot be reached
+        or fails."""
+        ...
+
+    def terminate(
+        self, namespace: str, name: str, *, method: str, grace_period: int | None
+    ) -> Termination:
+        """Evict (default) or delete one pod; a PodDisruptionBudget refusal is a SKIPPED
+        outcome with the server's reason, never a fallback to delete."""
+        ...
