@@ -142,3 +142,33 @@ def test_bad_input_is_one_line(gameday: Gameday, args: tuple[str, ...], message:
     assert message in ran.err
     assert len(ran.err.strip().splitlines()) == 1
     assert "tok-123456" not in ran.err
+
+
+def test_targets_refuses_a_namespace_outside_the_target_namespaces(
+    gameday: Gameday, kube_api: FakeKubeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GAMEDAY_TARGET_NAMESPACES", "bookinfo,payments")
+
+    ran = gameday("targets", "shop-monkey", "--json")
+
+    assert ran.code == 2
+    assert ran.out == ""
+    assert ran.err.strip().splitlines() == [
+        "gameday: error: schedule shop-monkey targets namespace 'shop', which is not in "
+        "GAMEDAY_TARGET_NAMESPACES (bookinfo,payments): gameday may not act there"
+    ]
+    # Refused from the schedule alone: the cluster never heard of it.
+    assert kube_api.requests == []
+
+
+def test_targets_inside_the_target_namespaces_lists_them(
+    gameday: Gameday, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kube-system is named too, but protected namespaces are skipped, not a reason to refuse.
+    monkeypatch.setenv("GAMEDAY_TARGET_NAMESPACES", "shop")
+
+    ran = gameday("targets", "shop-monkey", "--json")
+
+    assert ran.code == 0, ran.err
+    assert ran.json()["namespaces"] == ["shop"]
+    assert ran.json()["protected_namespaces_skipped"] == ["kube-system"]
