@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._stats import percentile
+
 RUNBOOK = {
     "version": "1.0.0",
     "title": "a probe that always holds",
@@ -115,12 +117,6 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def lag(occurrences: int, every: float) -> dict[str, Any]:
     """Scheduler lag: from each run's planned instant to its claim (state -> running)."""
     from gameday.adapters.db import Database
@@ -159,7 +155,7 @@ def lag(occurrences: int, every: float) -> dict[str, Any]:
         "metric": "scheduler_lag_seconds",
         "runs": len(lags),
         "p50": round(statistics.median(lags), 4) if lags else None,
-        "p99": round(_percentile(lags, 0.99), 4) if lags else None,
+        "p99": round(percentile(lags, 0.99), 4) if lags else None,
         "max": round(max(lags), 4) if lags else None,
         "target_p99": 1.0,
     }

@@ -13,3 +13,6 @@ from tests.db.support import (  # noqa: F401
     empty_db_url,
     postgres_schemas,
 )
+
+# The monitoring a team runs (Prometheus, Alertmanager, health endpoints) over HTTP.
+from tests.fakes.monitoring import _monitoring_server, monitoring  # noqa: F401

@@ -20,6 +20,7 @@ from gameday.adapters.scheduling.queue import ApschedulerQueue
 from gameday.adapters.scheduling.starter import ThreadedStarter
 from gameday.domain.errors import GamedayError
 from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
+from gameday.services.overview import Sources
 from gameday.services.scheduler import Scheduler
 from gameday.services.service_plan import SpecsInvalid
 
@@ -65,12 +66,15 @@ class ServiceHooks:
 @dataclass(frozen=True)
 class Entrances:
     """How people and tools reach the service besides its schedule: the Slack WSGI app
-    for POST /slack/events and a Socket Mode handler (None when Slack is not configured),
-    and the kill switch for POST /halt (actor, reason) -> what happened."""
+    for POST /slack/events, the Bolt app itself (for the web app's Flask adapter) and a
+    Socket Mode handler (None when Slack is not configured), the kill switch for POST /halt
+    (actor, reason) -> what happened, and what the read-only web pages read."""
 
     slack_wsgi: Callable[..., Any] | None = None
     slack_socket: Any | None = None
     halt: Callable[[str, str | None], str] | None = None
+    slack_app: Any | None = None
+    pages: Sources | None = None
 
 
 class Service:

@@ -21,6 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Docstrings are wrapped paragraphs: markdown joins their lines, as a reader expects.
+    rich_markup_mode="markdown",
 )
 
 
@@ -61,6 +63,7 @@ def _register() -> None:
     from gameday.cli import (
         commands_control,
         commands_db,
+        commands_gates,
         commands_journal,
         commands_monkey,
         commands_plan,
@@ -77,6 +80,7 @@ def _register() -> None:
         commands_control,
         commands_journal,
         commands_monkey,
+        commands_gates,
         commands_run,
         commands_serve,
         commands_db,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from gameday.domain.specs import MonkeySpec
+    from gameday.services.catalog import Catalog
     from gameday.settings import Settings
 
 _CONTEXT = typer.Option(
@@ -45,7 +46,7 @@ def _settings(ctx: typer.Context, context: str | None, kubeconfig: Path | None) 
     return settings.model_copy(update=update) if update else settings
 
 
-def _monkey(settings: Settings, name: str) -> tuple[MonkeySpec, Any]:
+def _monkey(settings: Settings, name: str) -> tuple[MonkeySpec, Any, Catalog]:
     from gameday.domain.specs import MonkeySpec
     from gameday.wiring import load_catalog
 
@@ -53,7 +54,7 @@ def _monkey(settings: Settings, name: str) -> tuple[MonkeySpec, Any]:
     spec = catalog.schedule(name)
     if not isinstance(spec, MonkeySpec):
         raise InvalidInput(f"schedule {name!r} is a {spec.kind}, not a monkey")
-    return spec, catalog.window(spec.window)
+    return spec, catalog.window(spec.window), catalog
 
 
 def _age(seconds: int | None) -> str:
@@ -99,14 +100,26 @@ def targets(
 ) -> None:
     """List the pods a monkey schedule could kill now, and why every other pod is excluded."""
     from gameday.domain.clock import SystemClock
-    from gameday.services.targets import discover_targets, target_policy
+    from gameday.services.targets import (
+        discover_targets,
+        refuse_outside_targets,
+        target_policy,
+    )
     from gameday.wiring import kube_cluster_for
 
     settings = _settings(ctx, context, kubeconfig)
-    spec, _window = _monkey(settings, schedule)
+    spec, _window, _catalog = _monkey(settings, schedule)
     now = SystemClock().now()
     policy = target_policy(spec, settings.protected_namespaces(), settings.pod_name)
-    report = discover_targets(kube_cluster_for(settings, live=False), spec, policy, now)
+    # Before the kubeconfig is even read: the refusal is about the schedule, not the cluster.
+    refuse_outside_targets(spec, settings.target_namespace_set(), policy.protected)
+    report = discover_targets(
+        kube_cluster_for(settings, live=False),
+        spec,
+        policy,
+        now,
+        targets=settings.target_namespace_set(),
+    )
     candidates = [p.describe(now) for p in report.candidates.candidates]
     exclusions = [
         {**e.pod.describe(now), "reason": e.reason.value, "detail": e.detail}
@@ -167,8 +180,9 @@ def monkey(
         except ValueError as exc:
             raise InvalidInput(f"--heads-up: {exc}") from None
     settings = _settings(ctx, context, kubeconfig)
-    spec, window = _monkey(settings, schedule)
-    service = monkey_service_for(settings, live=live or settings.live)
+    spec, window, catalog = _monkey(settings, schedule)
+    # With the catalog, the schedule's health gates (and the default ones) are checked.
+    service = monkey_service_for(settings, live=live or settings.live, catalog=catalog)
     report = service.kill_once(spec, window, seed=seed, heads_up=wait)
     data = _report_json(report)
     if as_json:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from gameday.adapters.chaostoolkit.supervisor import ProcessWorkers
+    from gameday.adapters.db import Database
     from gameday.domain.specs import Runbook
     from gameday.services.catalog import Catalog
     from gameday.settings import Settings
@@ -53,21 +54,33 @@ def run_command(
     """Run one runbook now, recorded like a scheduled run.
 
     Exits 0 when it completed, 1 when it deviated or failed, 2 when it was aborted or
-    could not run. Ctrl-C halts it (its rollbacks play); a second Ctrl-C stops it hard.
+    could not run, 3 when it was not started: a health gate failed or the kill switch is
+    engaged (the run is recorded as skipped, with the reason). Ctrl-C halts it (its
+    rollbacks play); a second Ctrl-C stops it hard.
     """
     from gameday import wiring
+    from gameday.wiring.cli import forked_workers_for
+    from gameday.wiring.worker import export_cluster
 
     home = state_from(ctx).home
     settings = wiring.settings_for(home)
     is_live = live or settings.live
-    workers = wiring.workers_for(settings, live=is_live)
-    # The worker starts up while the options, runbook and database are checked and loaded
-    # (it is the longer of the two start-ups); unused, it exits when closed.
+    export_cluster(settings)  # before a runbook's provider imports the kubernetes client
+    # The worker is forked from this process at once and gets ready (chaoslib, its own
+    # database connection) on the other core while this one checks the runbook and
+    # records the run (see gameday.adapters.chaostoolkit.forked).
+    workers = forked_workers_for(settings, None, live=is_live)
     workers.prepare()
     try:
         wiring.check_run_vars(var)
         options = {"var": var, **_var_file_options(var_file)}
-        code = _run(workers, settings, runbook, live=is_live, options=options, quiet=json_output)
+        catalog, chosen = _find_runbook(settings.home, runbook)
+        database = wiring.database_for(settings)
+        try:
+            code = _run(workers, settings, database, catalog, chosen, live=is_live,
+                        options=options, quiet=json_output)  # fmt: skip
+        finally:
+            database.close()
     finally:
         workers.close()
     # sys.exit rather than typer.Exit: the root runs click with standalone_mode=False,
@@ -88,21 +101,20 @@ def _var_file_options(paths: list[str]) -> dict[str, Any]:
 def _run(
     workers: ProcessWorkers,
     settings: Settings,
-    runbook: str,
+    database: Database,
+    catalog: Catalog,
+    chosen: Runbook,
     *,
     live: bool,
     options: dict[str, Any],
     quiet: bool,
 ) -> int:
-    from gameday import wiring
     from gameday.domain.clock import SystemClock
     from gameday.domain.outcome import chaos_status, exit_code_for
     from gameday.services import execution
     from gameday.wiring.cli import run_flow_for
 
-    catalog, chosen = _find_runbook(settings.home, runbook)
     requester = f"cli:{getpass.getuser()}"
-    database = wiring.database_for(settings)
     runs = database.runs
     flow = run_flow_for(settings, database, catalog, live=live, actor=requester, workers=workers)
     run = execution.request_adhoc_run(
@@ -114,8 +126,9 @@ def _run(
         requester=requester,
     )
     progress = _Progress(quiet=quiet)
-    final = runs.get(run.id)
-    if flow.start(run, actor=requester, options=options) is not None:
+    if flow.start(run, actor=requester, options=options) is None:
+        final = runs.get(run.id)  # skipped: a gate failed or the kill switch is engaged
+    else:
         while True:
             try:
                 final = flow.watch(run.id, actor=requester, on_event=progress.show)
@@ -128,18 +141,17 @@ def _run(
     invalid = ex.count_events(events, ex.WORKER_FAILED) > 0
     code = 2 if invalid else exit_code_for(final.state)
     status = chaos_status(journal) if journal is not None else None
+    skipped = ex.skip_reason(events)
     if quiet:
-        print_json(_summary(final, status, len(events)))
+        print_json({**_summary(final, status, len(events)), "reason": skipped})
     else:
-        progress.done(final, status)
-    database.close()
+        progress.done(final, status, skipped)
     return code
 
 
 def _find_runbook(home: Path, ref: str) -> tuple[Catalog, Runbook]:
     from gameday import wiring
 
-    load = wiring.load_catalog(home)
     text = ref
     if Path(ref).is_absolute():
         try:
@@ -147,14 +159,23 @@ def _find_runbook(home: Path, ref: str) -> tuple[Catalog, Runbook]:
         except ValueError:
             raise InvalidInput(f"runbook {ref} is outside the home folder {home}") from None
     try:
+        # Only the runbook asked for is read and checked: checking every runbook would
+        # import every provider of the home (the kubernetes client among them).
+        load = wiring.load_runbook(home, text)
+    except NotFound:
+        load = wiring.load_catalog(home)  # for its "did you mean"
+    try:
         found: Runbook = load.catalog.runbook(text)
-        return load.catalog, found
     except NotFound:
         stem = Path(text).stem
         for error in load.errors:
             if Path(error.path).stem == stem:
                 raise InvalidInput(str(error)) from None
         raise
+    # Only a broken file of default gates is left: a run never starts with its gates unknown.
+    if load.errors:
+        raise InvalidInput(f"{load.errors[0]} (the default health gates cannot be read)")
+    return load.catalog, found
 
 
 def _summary(run: Run, status: str | None, count: int) -> dict[str, Any]:
@@ -198,10 +219,12 @@ class _Progress:
         if line:
             self.console.print(line)
 
-    def done(self, run: Run, status: str | None) -> None:
+    def done(self, run: Run, status: str | None, skipped: str | None = None) -> None:
         colour = {"completed": "green", "deviated": "yellow"}.get(run.state.value, "red")
         dry = " (dry run)" if run.dry_run else ""
         detail = f", Chaos Toolkit status {status}" if status else ""
+        if skipped:
+            detail = f": not started: {_t(skipped)}"
         self.console.print(f"[bold {colour}]run {run.id}: {run.state.value}{dry}{detail}[/]")
 
 
@@ -210,14 +233,14 @@ def _line(event: RunEvent) -> str | None:
     match event.type:
         case ex.WORKER_STARTED:
             dry = " (dry run)" if p.get("dry_run") else ""
-            return f"▶ run {event.run_id}{dry}: {p.get('runbook')}"
+            return f"▶ run {event.run_id}{dry}: {_t(p.get('runbook'))}"
         case ex.EXPERIMENT_STARTED:
-            return f"  [bold]{p.get('title')}[/]"
+            return f"  [bold]{_t(p.get('title'))}[/]"
         case ex.STEADY_STATE_FINISHED:
             met = "[green]met[/]" if p.get("met") else "[red]not met[/]"
             return f"  steady state {p.get('phase')}: {met}"
         case ex.ACTIVITY_STARTED:
-            return f"  … {p.get('type')} [bold]{p.get('name')}[/]"
+            return f"  … {_t(p.get('type'))} [bold]{_t(p.get('name'))}[/]"
         case ex.ACTIVITY_FINISHED:
             return _finished_line(p)
         case ex.ROLLBACK_STARTED:
@@ -225,14 +248,26 @@ def _line(event: RunEvent) -> str | None:
         case ex.HALT_REQUESTED | ex.TIMED_OUT | ex.HARD_STOPPED | ex.INTERRUPTED:
             return f"  [yellow]■ {event.type.replace('_', ' ')}[/]"
         case ex.WORKER_FAILED:
-            return f"  [red]cannot run: {p.get('reason')}[/]"
+            return f"  [red]cannot run: {_t(p.get('reason'))}[/]"
+        case ex.GATE_EVALUATED:
+            mark = "[green]✔[/]" if p.get("passed") else "[red]✘[/]"
+            return f"  {mark} gate {_t(p.get('name'))}: {_t(p.get('observed'))}"
+        case ex.STOP_CONDITION:
+            return f"  [red]■ stop condition {_t(p.get('gate'))}: {_t(p.get('observed'))}[/]"
     return None
+
+
+def _t(value: object) -> str:
+    """Text from a runbook or a remote answer, inert in Rich markup."""
+    from rich.markup import escape  # only when printing (rich is loaded then anyway)
+
+    return escape(str(value))
 
 
 def _finished_line(p: Mapping[str, Any]) -> str:
     """What became of one activity: skipped (a dry run calls no provider), outside its
     tolerance (a steady-state probe that ran but missed), or its status."""
-    what = f"{p.get('type')} {p.get('name')}"
+    what = f"{_t(p.get('type'))} {_t(p.get('name'))}"
     if p.get("dry"):
         return f"  [dim]○ {what}: skipped (dry run)[/]"
     took = p.get("duration")
@@ -240,4 +275,4 @@ def _finished_line(p: Mapping[str, Any]) -> str:
     if p.get("status") == "succeeded" and p.get("tolerance_met") is False:
         return f"  [red]✘[/] {what}: outside tolerance{seconds}"
     mark = "[green]✔[/]" if p.get("status") == "succeeded" else "[red]✘[/]"
-    return f"  {mark} {what}: {p.get('status')}{seconds}"
+    return f"  {mark} {what}: {_t(p.get('status'))}{seconds}"

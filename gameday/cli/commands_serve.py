@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from functools import partial
 from types import FrameType
 
 import typer
+from pydantic import SecretStr
 
 from gameday.cli.context import state_from
 
@@ -45,9 +47,9 @@ def serve(
     from gameday.adapters.observability.logs import configure_logging
     from gameday.domain.errors import Unavailable
     from gameday.services.service_plan import SpecsInvalid
-    from gameday.web.app import create_app
+    from gameday.web.app import Site, create_app
     from gameday.web.server import HttpServer
-    from gameday.wiring import settings_for
+    from gameday.wiring import secret_mask_for, settings_for
     from gameday.wiring.service import build_service
 
     configure_logging(json_logs=json_logs)
@@ -61,6 +63,22 @@ def serve(
         updates["live"] = True
     settings = settings.model_copy(update=updates)
 
+    # Signals are caught from the first moment: a SIGHUP from a deploy tool racing the start
+    # must not kill the process (its default action), and a SIGTERM stops it once started.
+    stop = threading.Event()
+    reload = threading.Event()
+
+    def on_term(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    def on_hup(_signum: int, _frame: FrameType | None) -> None:
+        reload.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.signal(signal.SIGHUP, on_hup)
+
     service = build_service(settings)
     d = service.description
     log.info(
@@ -73,12 +91,24 @@ def serve(
     )
     entrances = service.entrances
     token = settings.halt_token.get_secret_value() if settings.halt_token else None
+    site = None
+    if entrances.pages is not None:
+        site = Site.of(
+            entrances.pages,
+            timezone=settings.timezone,
+            public_url=settings.public_url,
+            web_token=_secret(settings.web_token),
+            mask_for=partial(secret_mask_for, settings),
+        )
     app = create_app(
         service.health,
         service.metrics.exposition,
-        slack=entrances.slack_wsgi,
+        # Bolt's Flask adapter behind the intake limits; the WSGI wrapper without the app.
+        slack=entrances.slack_app or entrances.slack_wsgi,
         halt=entrances.halt,
         halt_token=token,
+        site=site,
+        metrics_token=_secret(settings.metrics_token),
     )
     # Listen before anything is scheduled: a port in use must stop the start, not a
     # service that already leads.
@@ -98,27 +128,17 @@ def serve(
         service.stop(grace=0)
         raise
     log.info(
-        "listening on %s (/healthz, /readyz, /metrics%s%s)",
+        "listening on %s (/healthz, /readyz, /metrics%s%s%s)",
         server.url,
-        ", /slack/events" if entrances.slack_wsgi else "",
+        ", /slack/events" if entrances.slack_app or entrances.slack_wsgi else "",
         ", POST /halt" if token else "",
+        ", pages and /calendar.ics" + (" (token required)" if settings.web_token else "")
+        if site is not None
+        else "",
     )
     if entrances.slack_socket is not None:
         entrances.slack_socket.connect()
 
-    stop = threading.Event()
-    reload = threading.Event()
-
-    def on_term(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        stop.set()
-
-    def on_hup(_signum: int, _frame: FrameType | None) -> None:
-        reload.set()
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    signal.signal(signal.SIGHUP, on_hup)
     while not stop.wait(0.2):
         if reload.is_set():
             reload.clear()
@@ -127,3 +147,8 @@ def serve(
     if entrances.slack_socket is not None:
         entrances.slack_socket.close()
     server.stop()
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    """The secret's text; None when unset or empty (an empty token would open the door)."""
+    return value.get_secret_value() or None if value is not None else None

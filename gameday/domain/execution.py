@@ -48,6 +48,8 @@ SUPERVISOR_LOST = "supervisor_lost"  # the worker's supervisor died: pid, host
 WATCH_FAILED = "watch_failed"  # the supervisor could not go on watching the run: error
 REQUEST_REFUSED = "request_refused"  # the request guard refused a Kubernetes request
 CONTROLS_SKIPPED = "controls_skipped"  # a dry run executes no Chaos Toolkit controls
+GATE_EVALUATED = "gate_evaluated"  # one health gate evaluated: result, observed, reason
+STOP_CONDITION = "stop_condition"  # a stop condition breached: gate, observed, bound
 
 # Events that show someone (or the time limit) asked for the run to stop.
 STOP_REQUESTS = frozenset({HALT_REQUESTED, TIMED_OUT})
@@ -61,10 +63,13 @@ DEFAULT_HALT_WAIT = timedelta(seconds=5)
 
 @dataclass(frozen=True)
 class WorkerRef:
-    """The process running a run: its pid on a host."""
+    """The process running a run: its pid on a host, and when that process started (in
+    the host's clock ticks since boot, None when unknown) so a reused pid is never taken
+    for the worker."""
 
     host: str
     pid: int
+    started: int | None = None
 
 
 def worker_of(events: Sequence[RunEvent]) -> WorkerRef | None:
@@ -72,8 +77,9 @@ def worker_of(events: Sequence[RunEvent]) -> WorkerRef | None:
     for event in reversed(events):
         if event.type in (WORKER_STARTED, WORKER_LAUNCHED):
             host, pid = event.payload.get("host"), event.payload.get("pid")
+            started = event.payload.get("started")
             if isinstance(host, str) and isinstance(pid, int):
-                return WorkerRef(host=host, pid=pid)
+                return WorkerRef(host, pid, started if isinstance(started, int) else None)
     return None
 
 
@@ -82,6 +88,15 @@ def start_record(events: Sequence[RunEvent]) -> Mapping[str, Any] | None:
     for event in reversed(events):
         if event.type == "state_changed" and event.payload.get("to") == "running":
             return event.payload
+    return None
+
+
+def skip_reason(events: Sequence[RunEvent]) -> str | None:
+    """Why the run was skipped (a failed gate, the kill switch, ...), or None if it was not."""
+    for event in reversed(events):
+        if event.type == "state_changed" and event.payload.get("to") == "skipped":
+            reason = event.payload.get("reason")
+            return str(reason) if reason else "skipped"
     return None
 
 

@@ -50,6 +50,8 @@ CONFIRM_LIMITS = {"title": 100, "text": 300, "confirm": 30, "deny": 30}
 _ZWSP = "\u200b"
 _FORMATTING = re.compile(r"([*_~`])")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+# An address Slack's `<url|label>` token can hold: http(s), no space, `<`, `>` or `|`.
+_LINKABLE = re.compile(r"^https?://[^\s<>|]+$")
 _ENTITY_TAIL = len("&amp;") - 1
 
 
@@ -163,6 +165,24 @@ def date_token(at: datetime, zone: str) -> Mrkdwn:
     return Mrkdwn(f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{shown}>")
 
 
+def run_page(public_url: str | None, run_id: int) -> str | None:
+    """The address of a run's web page under the service's `public_url`; None without one,
+    or when it is not an http(s) address that can sit inside a Slack link."""
+    if not public_url:
+        return None
+    url = f"{public_url.strip().rstrip('/')}/runs/{run_id}"
+    return url if _LINKABLE.match(url) else None
+
+
+def link(url: str, label: str) -> Mrkdwn:
+    """A link to an address we built (`run_page`) showing `label` as inert text; the label
+    alone when the address could break out of Slack's `<url|label>` token."""
+    text = escape_mrkdwn(label)
+    if not _LINKABLE.match(url):
+        return text
+    return Mrkdwn(f"<{url.replace('&', '&amp;')}|{text}>")
+
+
 def action_id(verb: str, run_id: int) -> str:
     """The action id of a button: `gameday:VERB:RUN_ID`."""
     if verb not in ACTIONS:
@@ -208,6 +228,8 @@ class RunBrief:
     blast_radius: str | None = None
     policy: ApprovalPolicy | None = None
     drill: bool = False
+    # The run's web page (journal and postmortem), when the service has a public URL.
+    page: str | None = None
 
     @property
     def noun(self) -> str:
@@ -220,7 +242,10 @@ def brief_snapshot(brief: RunBrief, channel: str) -> dict[str, Any]:
     whoever ends the run (its worker, recovery after a crash) tells the same channel the
     same way without reading the specs again, even if they changed meanwhile."""
     policy = brief.policy
+    # Only when there is one: a start record without a page reads as before.
+    page = {"page": brief.page} if brief.page else {}
     return {
+        **page,
         "channel": channel,
         "title": brief.title,
         "timezone": brief.timezone,
@@ -260,6 +285,7 @@ def brief_from_snapshot(run: Run, snapshot: Mapping[str, Any]) -> tuple[RunBrief
         _text_or_none(snapshot.get("blast_radius")),
         policy,
         drill=bool(snapshot.get("drill")),
+        page=_text_or_none(snapshot.get("page")),
     )
     return brief, str(snapshot.get("channel") or "")
 
@@ -314,6 +340,9 @@ def _facts(brief: RunBrief, approvers: Sequence[str]) -> list[Block]:
         {"type": "header", "text": plain(f"{brief.noun}: {brief.title}", HEADER_LIMIT)},
         {"type": "section", "fields": [mrkdwn(f, FIELD_LIMIT) for f in fields[:MAX_FIELDS]]},
     ]
+    if brief.page:
+        page = link(brief.page, f"Run #{run.id}: journal and postmortem")
+        blocks.append({"type": "context", "elements": [mrkdwn(md(":page_facing_up: {}", page))]})
     if brief.summary:
         blocks += plain_sections(brief.summary, most=2)
     return blocks

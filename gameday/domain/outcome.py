@@ -54,9 +54,11 @@ EXIT_CODES: Mapping[RunState, int] = {
     RunState.FAILED: 1,
     RunState.ABORTED: 2,
     RunState.INTERRUPTED: 2,
+    RunState.SKIPPED: 3,
 }
 
 
 def exit_code_for(state: RunState) -> int:
-    """Exit code of `gameday run`: 0 completed, 1 deviated/failed, 2 aborted/interrupted."""
+    """Exit code of `gameday run`: 0 completed, 1 deviated/failed, 2 aborted/interrupted,
+    3 not started (skipped: refused by a gate or the kill switch at the last moment)."""
     return EXIT_CODES.get(state, 2)

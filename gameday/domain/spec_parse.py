@@ -154,13 +154,17 @@ def parse_schedules(text: str, path: str) -> ScheduleFile:
     """Parse a `schedules/*.yaml` file: every document is a window, monkey or gameday."""
     docs, errors = load_documents(text, path)
     parsed: list[ParsedSpec] = []
-    broken: dict[str, set[str]] = {"window": set(), "monkey": set(), "gameday": set()}
+    broken: dict[str, set[str]] = {k: set() for k in SPEC_MODELS}
     for doc in docs:
         data: dict[str, Any] = doc.data
         kind = data.get("kind")
         if kind is None:
             errors.append(
-                error_at(path, doc.start, "missing required key 'kind' (window, monkey or gameday)")
+                error_at(
+                    path,
+                    doc.start,
+                    "missing required key 'kind' (window, monkey, gameday or gates)",
+                )
             )
             continue
         model = SPEC_MODELS.get(kind) if isinstance(kind, str) else None
@@ -170,7 +174,7 @@ def parse_schedules(text: str, path: str) -> ScheduleFile:
                 error_at(
                     path,
                     doc.mark(("kind",)),
-                    f"kind: unknown kind {kind!r}{hint}: expected window, monkey or gameday",
+                    f"kind: unknown kind {kind!r}{hint}: expected window, monkey, gameday or gates",
                 )
             )
             continue

@@ -14,19 +14,29 @@ from typing import Annotated, Any, Literal
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     field_validator,
     model_validator,
 )
 
-from gameday.domain.durations import format_duration, parse_duration
-from gameday.domain.kill_mode import KillMode, parse_kill_mode
+from gameday.domain.gate_specs import GateSpec, GatesSpec, unique_gates
+from gameday.domain.kill_mode import KillMode
 from gameday.domain.protection import PROTECTED_NAMESPACES as PROTECTED_NAMESPACES
+from gameday.domain.spec_types import (
+    WEEKDAYS,
+    Blackout,
+    Duration,
+    KillModeField,
+    Name,
+    Namespace,
+    SlackGroup,
+    SlackUser,
+    SpecModel,
+    Weekday,
+)
 from gameday.domain.spec_values import (
     check_channel,
     check_cron,
@@ -39,84 +49,8 @@ from gameday.domain.spec_values import (
 )
 from gameday.domain.windows import Window
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-_SLACK_USER = re.compile(r"[UW][A-Z0-9]+")
-_SLACK_GROUP = re.compile(r"S[A-Z0-9]+")
-_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        if value <= timedelta(0):
-            raise ValueError(f"invalid duration {value}: must be greater than zero")
-        return value
-    return parse_duration(value)
-
-
-def _kill_mode(value: Any) -> KillMode:
-    return value if isinstance(value, KillMode) else parse_kill_mode(value)
-
-
-def _name(value: Any) -> Any:
-    if isinstance(value, str) and not _NAME.fullmatch(value):
-        raise ValueError(
-            f"invalid name {value!r}: use lowercase letters, digits and '-' "
-            "(at most 63, starting and ending with a letter or digit)"
-        )
-    return value
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
-]
-"""A positive duration written `90s`, `10m`, `4h`, `2d` or `1h30m`."""
-
-KillModeField = Annotated[
-    KillMode,
-    BeforeValidator(_kill_mode),
-    PlainSerializer(str, return_type=str, when_used="json"),
-]
-Name = Annotated[str, BeforeValidator(_name)]
-"""A schedule or window name: a DNS-label-like slug, used in Slack commands."""
-
-
-def _weekday(value: str) -> str:
-    if value not in WEEKDAYS:
-        raise ValueError(f"unknown weekday {value!r}: expected one of {', '.join(WEEKDAYS)}")
-    return value
-
-
-def _blackout(value: str) -> str:
-    parse_blackout(value)
-    return value
-
-
-def _pattern(regex: re.Pattern[str], what: str, expected: str) -> AfterValidator:
-    def check(value: str) -> str:
-        if not regex.fullmatch(value):
-            raise ValueError(f"invalid {what} {value!r}: expected {expected}")
-        return value
-
-    return AfterValidator(check)
-
-
-Namespace = Annotated[str, _pattern(_NAMESPACE, "namespace", "a DNS label")]
-SlackUser = Annotated[str, _pattern(_SLACK_USER, "Slack user ID", "U… or W…")]
-"""A Slack user ID (`U…`, or `W…` on Enterprise Grid): approvals compare IDs, not names."""
-SlackGroup = Annotated[str, _pattern(_SLACK_GROUP, "Slack user group ID", "S…")]
-Weekday = Annotated[str, AfterValidator(_weekday)]
-Blackout = Annotated[str, AfterValidator(_blackout)]
-"""A blackout: `YYYY-MM-DD..YYYY-MM-DD` (both days included) or one `YYYY-MM-DD`."""
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class WindowSpec(_Spec):
+class WindowSpec(SpecModel):
     """`kind: window`: when chaos is allowed.
 
     Defaults are the cautious ones: weekdays mon..fri, the whole day when no hours are given,
@@ -188,7 +122,7 @@ class WindowSpec(_Spec):
         )
 
 
-class Targets(_Spec):
+class Targets(SpecModel):
     """Where a monkey looks for pods: namespaces plus an optional label selector."""
 
     namespaces: list[Namespace] = Field(min_length=1)
@@ -200,7 +134,7 @@ class Targets(_Spec):
         return None if value is None else check_label_selector(value)
 
 
-class MonkeySpec(_Spec):
+class MonkeySpec(SpecModel):
     """`kind: monkey`: random pod terminations inside a window, Chaos Monkey style."""
 
     kind: Literal["monkey"] = "monkey"
@@ -216,6 +150,12 @@ class MonkeySpec(_Spec):
     method: Literal["evict", "delete"] = "evict"
     grace_period: int | None = Field(default=None, ge=0)
     min_pod_age: Duration = timedelta(minutes=5)
+    gates: list[GateSpec] = Field(default_factory=list)
+
+    @field_validator("gates")
+    @classmethod
+    def _unique_gates(cls, value: list[GateSpec]) -> list[GateSpec]:
+        return unique_gates(value)
 
     @field_validator("channel")
     @classmethod
@@ -227,14 +167,14 @@ class MonkeySpec(_Spec):
         return [ns for ns in self.targets.namespaces if ns in PROTECTED_NAMESPACES]
 
 
-class Approvers(_Spec):
+class Approvers(SpecModel):
     """Who may approve: Slack user IDs (`U…`/`W…`) and user group IDs (`S…`)."""
 
     users: list[SlackUser] = Field(default_factory=list)
     usergroups: list[SlackGroup] = Field(default_factory=list)
 
 
-class ApprovalSpec(_Spec):
+class ApprovalSpec(SpecModel):
     """An approval policy: a quorum of distinct approvers before the deadline."""
 
     approvers: Approvers
@@ -269,7 +209,7 @@ def _relative_runbook_path(value: Any) -> Any:
     return value
 
 
-class GamedaySpec(_Spec):
+class GamedaySpec(SpecModel):
     """`kind: gameday`: a planned experiment, by `cron` or once `at` an instant.
 
     After `load_catalog`, `timezone` is the effective zone (the schedule's, else its window's,
@@ -289,6 +229,12 @@ class GamedaySpec(_Spec):
     approval: ApprovalSpec | None = None
     channel: str | None = None
     drill: bool = False
+    gates: list[GateSpec] = Field(default_factory=list)
+
+    @field_validator("gates")
+    @classmethod
+    def _unique_gates(cls, value: list[GateSpec]) -> list[GateSpec]:
+        return unique_gates(value)
 
     @field_validator("timezone")
     @classmethod
@@ -350,7 +296,7 @@ class GamedaySpec(_Spec):
 RollbackStrategy = Literal["default", "always", "never", "deviated"]
 
 
-class RunbookExtension(_Spec):
+class RunbookExtension(SpecModel):
     """The `gameday` entry of a runbook's `extensions`: defaults for runs of this runbook."""
 
     name: Literal["gameday"] = "gameday"
@@ -360,6 +306,12 @@ class RunbookExtension(_Spec):
     timeout: Duration = timedelta(minutes=30)
     rollback_strategy: RollbackStrategy = "always"
     description: str | None = None
+    gates: list[GateSpec] = Field(default_factory=list)
+
+    @field_validator("gates")
+    @classmethod
+    def _unique_gates(cls, value: list[GateSpec]) -> list[GateSpec]:
+        return unique_gates(value)
 
     @field_validator("channel")
     @classmethod
@@ -384,9 +336,12 @@ class Runbook(BaseModel):
         return self.extension.rollback_strategy if self.extension else "always"
 
 
-ScheduleSpec = WindowSpec | MonkeySpec | GamedaySpec
-SPEC_MODELS: dict[str, type[WindowSpec] | type[MonkeySpec] | type[GamedaySpec]] = {
+ScheduleSpec = WindowSpec | MonkeySpec | GamedaySpec | GatesSpec
+SPEC_MODELS: dict[
+    str, type[WindowSpec] | type[MonkeySpec] | type[GamedaySpec] | type[GatesSpec]
+] = {
     "window": WindowSpec,
     "monkey": MonkeySpec,
     "gameday": GamedaySpec,
+    "gates": GatesSpec,
 }

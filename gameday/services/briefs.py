@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from gameday.domain.approval import ApprovalPolicy
 from gameday.domain.errors import NotFound
-from gameday.domain.messages import RunBrief
+from gameday.domain.messages import RunBrief, run_page
 from gameday.domain.run_policy import Briefing, approval_for, channel_for
 from gameday.domain.runs import Run
 from gameday.domain.specs import ApprovalSpec, GamedaySpec, MonkeySpec, Runbook
@@ -41,17 +41,27 @@ class CatalogBriefs:
         default_channel: str,
         timezone: str = "UTC",
         live: bool = True,
+        public_url: str | None = None,
     ) -> None:
         self._catalog = catalog
         self._channel = default_channel
         self._timezone = timezone
         self._live = live
+        self._public_url = public_url
 
     def __call__(self, run: Run) -> Briefing:
         """The brief and channel of a run; unknown schedules fall back to the defaults.
 
         Rules: the run is shown in the mode it would run in if it started now (dry when
-        this service is not live, whatever was planned: the safer mode wins)."""
+        this service is not live, whatever was planned: the safer mode wins); with a public
+        URL the brief links the run's page."""
+        found = self._briefing(run)
+        page = run_page(self._public_url, run.id)
+        if page is None:
+            return found
+        return Briefing(replace(found.brief, page=page), found.channel)
+
+    def _briefing(self, run: Run) -> Briefing:
         if not self._live and not run.dry_run:
             run = replace(run, dry_run=True)
         catalog = self._catalog()

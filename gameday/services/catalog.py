@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import PurePath, PurePosixPath
 
 from gameday.domain.errors import InvalidInput, NotFound
+from gameday.domain.gate_specs import GateSpec, GatesSpec, merge_gates
 from gameday.domain.ports import RunbookChecker, SpecSource
 from gameday.domain.protection import PROTECTED_NAMESPACES
 from gameday.domain.runbook_namespaces import protected_namespace_uses
@@ -42,6 +43,7 @@ class Catalog:
     monkeys: dict[str, MonkeySpec] = field(default_factory=dict)
     gamedays: dict[str, GamedaySpec] = field(default_factory=dict)
     runbooks: dict[str, Runbook] = field(default_factory=dict)
+    default_gates: list[GateSpec] = field(default_factory=list)
 
     def schedule(self, name: str) -> MonkeySpec | GamedaySpec:
         """The monkey or GameDay called `name`; NotFound (with a suggestion) otherwise."""
@@ -82,6 +84,18 @@ class Catalog:
         """The runbook a GameDay runs."""
         return self.runbook(spec.runbook)
 
+    def gates_of(
+        self, schedule: GamedaySpec | MonkeySpec | None, runbook: Runbook | None
+    ) -> list[GateSpec]:
+        """The gates a run must pass: the default ones, its runbook's, its schedule's (a
+        narrower gate replaces a wider one of the same name)."""
+        extension = runbook.extension if runbook is not None else None
+        return merge_gates(
+            self.default_gates,
+            extension.gates if extension is not None else [],
+            schedule.gates if schedule is not None else [],
+        )
+
 
 @dataclass(frozen=True)
 class CatalogLoad:
@@ -114,9 +128,22 @@ class _Loader:
         self.runbooks: dict[str, ParsedRunbook] = {}
         self.broken_windows: set[str] = set()
         self.broken_runbooks: set[str] = set()
+        self.gates: ParsedSpec | None = None
 
     def add_spec(self, parsed: ParsedSpec) -> None:
         spec = parsed.spec
+        if isinstance(spec, GatesSpec):
+            if self.gates is not None:
+                where = self.gates.doc.mark(("name",))
+                self.error(
+                    parsed,
+                    ("name",),
+                    f"name: a second gates spec (the first at {self.gates.path}:"
+                    f"{where.line}:{where.col}); put every default gate in one",
+                )
+                return
+            self.gates = parsed
+            return
         table = self.windows if isinstance(spec, WindowSpec) else self.schedules
         first = table.get(spec.name)
         if first is not None:
@@ -252,7 +279,8 @@ def build_catalog(
         loader.errors.extend(result.errors)
         loader.broken_windows |= result.broken["window"]
         for parsed in result.specs:
-            loader.add_spec(parsed)
+            if source.schedule_kinds is None or parsed.spec.kind in source.schedule_kinds:
+                loader.add_spec(parsed)
 
     catalog = Catalog()
     for name, parsed in loader.windows.items():
@@ -279,4 +307,7 @@ def build_catalog(
                 catalog.gamedays[name] = resolved
     for name, parsed_runbook in loader.runbooks.items():
         catalog.runbooks[name] = parsed_runbook.runbook
+    if loader.gates is not None:
+        assert isinstance(loader.gates.spec, GatesSpec)
+        catalog.default_gates.extend(loader.gates.spec.gates)
     return CatalogLoad(catalog, sorted(loader.errors), sorted(loader.warnings))

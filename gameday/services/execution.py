@@ -140,7 +140,10 @@ def start_run(
         )
         raise
     runs.append_event(
-        run_id, ex.WORKER_LAUNCHED, actor=actor, payload={"host": worker.host, "pid": worker.pid}
+        run_id,
+        ex.WORKER_LAUNCHED,
+        actor=actor,
+        payload={"host": worker.host, "pid": worker.pid, "started": worker.started},
     )
     return worker
 

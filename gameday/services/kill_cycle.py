@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from gameday.domain.errors import GamedayError, Unavailable
+from gameday.domain.errors import GamedayError, InvalidInput, Unavailable
 from gameday.domain.fire_guards import kill_switch_reason
 from gameday.domain.messages import format_when
 from gameday.domain.pods import TerminationOutcome
@@ -41,6 +41,7 @@ from gameday.domain.runs import OutgoingMessage, Run, RunState
 from gameday.domain.selection import Selection, TargetPolicy, select
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window, is_open, next_open
+from gameday.services.gatekeeping import GateKeeper
 from gameday.services.run_end import EndMessages
 from gameday.services.targets import TargetReport, discover_targets, target_policy
 
@@ -101,6 +102,8 @@ class KillCycle:
         default_channel: str = "#gameday",
         seeds: random.Random | None = None,
         end_messages: EndMessages | None = None,
+        gates: GateKeeper | None = None,
+        targets: frozenset[str] | None = None,
     ) -> None:
         self._cluster = cluster
         self._runs = runs
@@ -117,6 +120,11 @@ class KillCycle:
         self._seeds = seeds or random.Random()
         # Tells a planned kill's thread how it ended; None: the caller reports (the CLI).
         self._end_messages = end_messages
+        # The health gates a kill must pass before anything is selected.
+        self._gates = gates
+        # The only namespaces gameday may act in (GAMEDAY_TARGET_NAMESPACES); None: any
+        # unprotected one.
+        self._targets = targets
 
     # -- discovery ---------------------------------------------------------------------
     def policy(self, spec: MonkeySpec) -> TargetPolicy:
@@ -125,7 +133,9 @@ class KillCycle:
 
     def targets(self, spec: MonkeySpec) -> TargetReport:
         """Candidates and exclusions now; protected namespaces are never even listed."""
-        return discover_targets(self._cluster, spec, self.policy(spec), self._clock.now())
+        return discover_targets(
+            self._cluster, spec, self.policy(spec), self._clock.now(), targets=self._targets
+        )
 
     # -- one kill ----------------------------------------------------------------------
     def _guard(self, spec: MonkeySpec) -> str | None:
@@ -177,12 +187,16 @@ class KillCycle:
         heads_up: HeadsUp,
         mode: RunMode,
     ) -> KillReport:
-        """Guards, discovery, selection, heads-up (or its check), guards again, kill."""
+        """Guards, gates, discovery, selection, heads-up (or its check), guards again, kill."""
         if (why := self._guard(spec)) is not None:
             return self._skip(run, why)
+        if self._gates is not None and (failure := self._gates.blocking(run)) is not None:
+            return self._skip(run, failure.failure(), code="gate")
         now = self._clock.now()
         try:
             report = self.targets(spec)
+        except InvalidInput as exc:  # a namespace outside the ones gameday may act in
+            return self._skip(run, str(exc), code="targets")
         except Unavailable as exc:
             self._skip(run, f"cluster unavailable: {exc}")
             raise

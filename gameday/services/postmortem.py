@@ -78,6 +78,7 @@ class Postmortem:
     approvals: list[Line]
     announcements: list[Line]
     notes: list[Line]
+    gates: list[Line]
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -141,6 +142,27 @@ def event_details(type_: str, payload: Mapping[str, Any]) -> str:
             parts.append(f"error: {rest['error']}")
         return _short(", ".join(parts))
     return _short(", ".join(f"{k}={_short(v)}" for k, v in sorted(rest.items()))) if rest else ""
+
+
+_GATE_EVENTS = ("gate_evaluated", "stop_condition")
+
+
+def _gate_line(event: Mapping[str, Any], zone: tzinfo) -> Line:
+    """A health gate evaluation (or a stop condition's breach) for people: the gate's name,
+    pass/fail, what was observed against which bound, and why."""
+    p = _mapping(event.get("payload"))
+    if event.get("type") == "stop_condition":
+        what = "stop condition breached"
+    else:
+        what = "pass" if p.get("passed") else "fail"
+    details = _text(p.get("observed"))
+    if p.get("reason"):
+        details += f" ({_text(p.get('reason'))})"
+    if p.get("bound"):
+        details += f"; bound: {_text(p.get('bound'))}"
+    if isinstance(p.get("latency_ms"), int | float):
+        details += f"; {p['latency_ms']:.0f} ms"
+    return Line(when(event.get("at"), zone), what, _text(p.get("name") or p.get("gate")), details)
 
 
 def _activity(item: Any, zone: tzinfo) -> Activity:
@@ -243,4 +265,5 @@ def postmortem_of(document: Mapping[str, Any], zone: tzinfo) -> Postmortem:
             Line(when(n.get("at"), zone), _text(n.get("text")), _text(n.get("author")))
             for n in section.get("notes") or []
         ],
+        gates=[_gate_line(e, zone) for e in events if e.get("type") in _GATE_EVENTS],
     )

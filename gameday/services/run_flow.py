@@ -34,13 +34,23 @@ from gameday.domain import execution as ex
 from gameday.domain.errors import GamedayError, IllegalTransition
 from gameday.domain.execution import WorkerRef
 from gameday.domain.fire_guards import kill_switch_reason
+from gameday.domain.gates import GateResult
 from gameday.domain.lifecycle import is_final
 from gameday.domain.messages import brief_snapshot
-from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository, Workers
+from gameday.domain.ports import (
+    Clock,
+    ControlState,
+    MetricsSink,
+    Outbox,
+    RunRepository,
+    Workers,
+)
 from gameday.domain.run_mode import RunMode, decide_mode
 from gameday.domain.runs import OutgoingMessage, Run, RunEvent, RunKind, RunState
 from gameday.services import execution, halting, recovery, run_end
+from gameday.services.gatekeeping import GateKeeper
 from gameday.services.run_updates import RunUpdates
+from gameday.services.stop_conditions import StopConditionWatch
 
 log = logging.getLogger("gameday.runs")
 
@@ -80,6 +90,8 @@ class RunFlow:
         outbox: Outbox | None = None,
         updates: RunUpdates | None = None,
         kills: KillCarrier | None = None,
+        gates: GateKeeper | None = None,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self._runs = runs
         self._control = control
@@ -91,6 +103,8 @@ class RunFlow:
         self._outbox = outbox
         self._updates = updates if outbox is not None else None
         self._kills = kills
+        self._gates = gates
+        self._metrics = metrics
 
     @property
     def live(self) -> bool:
@@ -129,7 +143,10 @@ class RunFlow:
         the kill switch stopped the run at the last moment (it is then `skipped`)."""
         engaged, why = self._control.kill_switch()
         if engaged:
-            self._skip(run, kill_switch_reason(why), actor)
+            self._skip(run, kill_switch_reason(why), actor, code="kill_switch")
+            return None
+        if self._gates is not None and (failure := self._gates.blocking(run)) is not None:
+            self._skip(run, failure.failure(), actor, code="gate")
             return None
         mode = self.mode_of(run)
         as_run = replace(run, dry_run=mode.dry_run, state=RunState.RUNNING)
@@ -154,14 +171,14 @@ class RunFlow:
             end_messages=self.end_messages,
         )
 
-    def _skip(self, run: Run, reason: str, actor: str) -> None:
+    def _skip(self, run: Run, reason: str, actor: str, *, code: str) -> None:
         try:
             self._runs.transition(
                 run.id,
                 RunState.SKIPPED,
                 actor=actor,
                 reason=reason,
-                payload={"code": "kill_switch"},
+                payload={"code": code},
                 messages=self.end_messages(run, RunState.SKIPPED.value, reason),
             )
         except IllegalTransition as exc:
@@ -178,6 +195,7 @@ class RunFlow:
             if on_event is not None:
                 on_event(event)
 
+        watch = self._stop_conditions(run, actor)
         try:
             return execution.watch_run(
                 self._runs,
@@ -194,6 +212,33 @@ class RunFlow:
         except Exception as exc:
             log.exception("run %s: watching it failed; releasing its worker", run_id)
             return self._release(run_id, actor, exc)
+        finally:
+            if watch is not None:
+                watch.stop()
+
+    def _stop_conditions(self, run: Run, actor: str) -> StopConditionWatch | None:
+        """Poll the run's stop conditions; a breach halts it as the kill switch does."""
+        if self._gates is None:
+            return None
+        gates = self._gates.stop_conditions(run)
+        if not gates:
+            return None
+
+        def breached(result: GateResult) -> None:
+            payload = {**result.as_dict(), "gate": result.gate}
+            self._runs.append_event(run.id, ex.STOP_CONDITION, actor=actor, payload=payload)
+            if self._metrics is not None:
+                self._metrics.stop_condition(result.gate)
+            log.warning("run %s: stop condition %s", run.id, result.failure())
+            halting.halt_run(
+                self._runs,
+                self._workers,
+                run.id,
+                actor=actor,
+                reason=f"stop condition breached: {result.failure()}",
+            )
+
+        return StopConditionWatch(self._gates, run.id, gates, breached).start()
 
     def _tell(self, run: Run, event: RunEvent) -> None:
         # The worker queues the lines about its own events with them (in order, and even

@@ -13,18 +13,20 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from gameday.domain import execution as ex
 from gameday.domain.durations import format_duration
+from gameday.domain.gates import GateResult
 from gameday.domain.messages import (
     Mrkdwn,
     RunBrief,
     brief_from_snapshot,
     code,
     decided_message,
+    link,
     md,
     running_message,
     thread_note,
@@ -96,6 +98,14 @@ _LINES: Mapping[str, _EventLine] = {
         md(":zap: the service supervising this run died: interrupting it with its rollbacks"),
         None,
     ),
+    ex.STOP_CONDITION: lambda e: (
+        md(
+            ":rotating_light: stop condition {} breached: halting, the rollbacks will play",
+            str(e.payload.get("gate")),
+        ),
+        f"observed {e.payload.get('observed')} ({e.payload.get('reason')}); bound: "
+        f"{e.payload.get('bound')}",
+    ),
     ex.WATCH_FAILED: lambda e: (
         md(":zap: the service could no longer watch this run: interrupting it with its rollbacks"),
         _text(e.payload.get("error")),
@@ -143,6 +153,24 @@ class RunUpdates:
         note = thread_note(text, actor=actor, user_text=detail)
         return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
 
+    def messages_for_gates(self, run: Run, results: Sequence[GateResult]) -> list[OutgoingMessage]:
+        """A thread reply with the health gates as they stand now (checked again when the
+        run starts)."""
+        info = self._briefing(run)
+        failing = sum(1 for r in results if not r.passed)
+        head = md(
+            ":traffic_light: health gates now: {} of {} passing (checked again at the start)",
+            len(results) - failing,
+            len(results),
+        )
+        lines = [
+            f"{'pass' if r.passed else 'FAIL'}  {r.gate}: {r.observed}"
+            + ("" if r.passed else f" ({r.reason})")
+            for r in results
+        ]
+        note = thread_note(head, user_text="\n".join(lines))
+        return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
+
     def messages_for_note(
         self, run: Run, text: str, *, detail: str | None = None
     ) -> list[OutgoingMessage]:
@@ -169,6 +197,8 @@ class RunUpdates:
             line = md("{} (journal: {})", line, code(journal_hint))
         if run.dry_run:
             line = md("{}, dry run: nothing was changed", line)
+        if info.brief.page:
+            line = md("{} · {}", line, link(info.brief.page, "postmortem"))
         return [
             decided_message(info.brief, outcome).outgoing(
                 info.channel, run_id=run.id, kind="update"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,6 +82,7 @@ class Scheduler:
         actor: str = ACTOR,
         end_messages: EndMessages | None = None,
         marks: ServiceMarks | None = None,
+        gate_notice: Callable[[Run], None] | None = None,
     ) -> None:
         self._runs = runs
         self._control = control
@@ -98,6 +99,8 @@ class Scheduler:
         self._end_messages = end_messages
         # What the service remembers between its lives (digests planned, last heartbeat).
         self._marks = marks
+        # Shows the run's health gates in its thread when it is announced.
+        self._gate_notice = gate_notice
         self._rules: dict[str, ScheduleRules] = {}
         self._planning_skips: dict[tuple[str, datetime], str] = {}
         self._digests: dict[str, str | None] = {}
@@ -275,6 +278,8 @@ class Scheduler:
 
     def _announce(self, run: Run, lead: timedelta) -> None:
         self._approvals.announce(run.id, actor=self._actor)
+        if self._gate_notice is not None:
+            self._gate_notice(run)
         log.info(
             "announced run %s (%ss ahead)",
             run.id,

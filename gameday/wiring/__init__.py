@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from gameday.adapters.db import Database
     from gameday.adapters.kubernetes.cluster import KubeCluster
     from gameday.domain.kube_requests import RequestPolicy
-    from gameday.domain.ports import Clock
-    from gameday.services.catalog import CatalogLoad
+    from gameday.domain.ports import Clock, MetricsSink
+    from gameday.services.catalog import Catalog, CatalogLoad
+    from gameday.services.gatekeeping import GateKeeper
 
 
 def settings_for(home: Path) -> Settings:
@@ -45,6 +46,18 @@ def load_catalog(
     if protected is None:
         return build_catalog(source, checker)
     return build_catalog(source, checker, protected=protected)
+
+
+def load_runbook(home: Path, ref: str) -> CatalogLoad:
+    """A catalog of the one runbook `ref` names (a name or a path inside `home`), checked
+    as `load_catalog` checks it; NotFound when there is no such file."""
+    from gameday.adapters.chaostoolkit.runbooks import resolve_runbook
+    from gameday.adapters.chaostoolkit.validation import ChaoslibRunbookChecker
+    from gameday.adapters.specfiles.folder import OneRunbook
+    from gameday.services.catalog import build_catalog
+
+    path = resolve_runbook(home, ref)
+    return build_catalog(OneRunbook(home, path), ChaoslibRunbookChecker())
 
 
 def database_for(
@@ -134,6 +147,27 @@ def kube_cluster_for(settings: Settings, *, live: bool) -> KubeCluster:
     )
     guard_api_client(api_client, request_policy(settings, dry_run=not live))
     return KubeCluster(api_client, read_only=not live)
+
+
+def gatekeeper_for(
+    database: Database,
+    catalog: Callable[[], Catalog],
+    *,
+    metrics: MetricsSink | None = None,
+    actor: str = "gameday",
+) -> GateKeeper:
+    """Health gates evaluated over HTTP (credentials from the environment variables the
+    specs name), recorded on the runs of this database."""
+    from gameday.adapters.gates.http_checker import HttpGateChecker
+    from gameday.services.gatekeeping import GateKeeper
+
+    return GateKeeper(
+        checker=HttpGateChecker(process_environment()),
+        runs=database.runs,
+        catalog=catalog,
+        metrics=metrics,
+        actor=actor,
+    )
 
 
 def check_run_vars(items: list[str]) -> None:

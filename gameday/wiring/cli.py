@@ -8,18 +8,45 @@ posted at once, with a Veto that works from Slack as well as Ctrl-C.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gameday.settings import Settings
-from gameday.wiring import database_for, kube_cluster_for, workers_for
+from gameday.wiring import database_for, gatekeeper_for, kube_cluster_for, workers_for
 
 if TYPE_CHECKING:
+    from gameday.adapters.chaostoolkit.forked import ForkedWorkers
     from gameday.adapters.chaostoolkit.supervisor import ProcessWorkers
     from gameday.adapters.db import Database
     from gameday.domain.ports import Clock, Cluster, Notifier, VetoGate
     from gameday.services.catalog import Catalog
     from gameday.services.monkey import MonkeyService
     from gameday.services.run_flow import RunFlow
+
+
+def forked_workers_for(
+    settings: Settings, database: Database | None, *, live: bool
+) -> ForkedWorkers:
+    """Workers forked from this command, which supervises them (see
+    gameday.adapters.chaostoolkit.forked): live only if `live` says so."""
+    from functools import partial
+
+    from gameday.adapters.chaostoolkit.forked import ForkedWorkers
+    from gameday.wiring import worker_env
+    from gameday.wiring.worker import export_cluster, run_forked, run_standby
+
+    export_cluster(settings)
+    child_settings = settings.model_copy(update={"live": live})
+    return ForkedWorkers(
+        home=settings.home,
+        database_url=settings.resolved_database_url(),
+        live=live,
+        env=worker_env(settings),
+        child_main=partial(run_forked, child_settings),
+        child_standby=partial(run_standby, child_settings),
+        # The child opens its own connections; the parent's are forgotten, not closed.
+        in_child=_forget(database),
+    )
 
 
 def run_flow_for(
@@ -51,6 +78,7 @@ def run_flow_for(
         )
         updates = RunUpdates(recorded)
     return RunFlow(
+        gates=gatekeeper_for(database, current, actor=actor),
         runs=database.runs,
         control=database.control,
         workers=workers or workers_for(settings, live=live),
@@ -69,6 +97,7 @@ def monkey_service_for(
     cluster: Cluster | None = None,
     clock: Clock | None = None,
     veto: VetoGate | None = None,
+    catalog: Catalog | None = None,
 ) -> MonkeyService:
     """The monkey service of `gameday monkey --once`: the cluster, the database, and the
     heads-up and veto in Slack when a bot token is set (else printed here; Ctrl-C vetoes
@@ -99,7 +128,28 @@ def monkey_service_for(
         veto=gate,
         clock=chosen,
         protected=settings.protected_namespaces(),
+        targets=settings.target_namespace_set(),
         own_pod=settings.pod_name,
         live=live,
         default_channel=settings.default_channel,
+        gates=None if catalog is None else gatekeeper_for(database, _fixed(catalog)),
     )
+
+
+def _forget(database: Database | None) -> Callable[[], None]:
+    """What a forked child does with this process's database: forget its connections
+    without closing them (they belong to the parent)."""
+    if database is None:
+        return lambda: None
+    from functools import partial
+
+    return partial(database.engine.dispose, close=False)
+
+
+def _fixed(catalog: Catalog) -> Callable[[], Catalog]:
+    """The catalog a command loaded, as the source the services ask each time."""
+    from gameday.services.live_catalog import LiveCatalog
+
+    current = LiveCatalog()
+    current.replace(catalog, ())
+    return current

@@ -18,6 +18,7 @@ from gameday.domain.ports import Clock
 from gameday.settings import Settings
 from gameday.wiring import (
     database_for,
+    gatekeeper_for,
     kube_cluster_for,
     load_catalog,
     workers_for,
@@ -42,8 +43,10 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
     from gameday.domain.clock import SystemClock
     from gameday.domain.runs import RunKind
     from gameday.services.catch_up import CatchUp
+    from gameday.services.gatekeeping import GateNotice
     from gameday.services.live_catalog import LiveCatalog
     from gameday.services.monkey import MonkeyService
+    from gameday.services.overview import Sources
     from gameday.services.planned_kills import PlannedKills
     from gameday.services.planning import draw_seed
     from gameday.services.run_flow import FlowOptions, RunFlow
@@ -67,6 +70,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
     )
     slack = slack_for(settings, database=database, catalog=catalog, clock=chosen)
     updates = slack.deps.updates
+    gates = gatekeeper_for(database, catalog, metrics=metrics, actor=actor)
     monkey = MonkeyService(
         cluster=LazyCluster(partial(kube_cluster_for, settings, live=settings.live)),
         runs=database.runs,
@@ -75,11 +79,13 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         veto=EventVetoGate(database.runs, chosen, control=database.control),
         clock=chosen,
         protected=settings.protected_namespaces(),
+        targets=settings.target_namespace_set(),
         outbox=database.outbox,  # a kill waits for its heads-up's delivery
         own_pod=settings.pod_name,
         live=settings.live,
         default_channel=settings.default_channel,
         end_messages=updates.end_messages,
+        gates=gates,
     )
     kills = PlannedKills(
         monkey=monkey,
@@ -99,6 +105,8 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         outbox=database.outbox,
         updates=updates,
         kills=kills,
+        gates=gates,
+        metrics=metrics,
     )
     starter = ThreadedStarter({RunKind.GAMEDAY: flow.carry, RunKind.MONKEY: flow.carry}, metrics)
     queue = ApschedulerQueue()
@@ -116,6 +124,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         actor=actor,
         end_messages=updates.end_messages,
         marks=database.marks,
+        gate_notice=GateNotice(gates, updates, database.outbox),
     )
     queue.bind(scheduler.fire)
     catch_up = CatchUp(
@@ -162,6 +171,15 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
             slack_wsgi=slack.wsgi_app(),
             slack_socket=slack.socket_mode(),
             halt=slack.deps.chatops.halt_from_tool,
+            # Signature checks need the signing secret: no secret, no HTTP endpoint.
+            slack_app=slack.app if slack.http_enabled else None,
+            pages=Sources(
+                runs=database.runs,
+                control=database.control,
+                outbox=database.outbox,
+                catalog=catalog,
+                clock=chosen,
+            ),
         ),
         leader_interval=min(settings.leader_retry, settings.lease_duration / 3),
         refresh_seconds=settings.plan_refresh,

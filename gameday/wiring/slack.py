@@ -53,6 +53,7 @@ def slack_for(
         default_channel=settings.default_channel,
         timezone=settings.timezone,
         live=settings.live,
+        public_url=settings.public_url,
     )
     approvals = ApprovalService(database.runs, database.outbox, groups, chosen, briefs)
     chatops = ChatOps(

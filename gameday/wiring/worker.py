@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import sys
 
+from gameday.adapters.chaostoolkit.protocol import LIFELINE, STANDBY
 from gameday.adapters.chaostoolkit.worker import SignalCounter, Worker, WorkerDeps
 from gameday.settings import Settings
 
 
-def build_worker(settings: Settings, signals: SignalCounter) -> Worker:
-    """A worker for these settings."""
-    # Chaos Toolkit extensions (chaosk8s, gameday.chaos.istio) choose their cluster from
-    # these variables: the same kubeconfig and context as the service's own client. Set
-    # before the kubernetes package is imported: it reads KUBECONFIG once, at import.
+def export_cluster(settings: Settings) -> None:
+    """Point Chaos Toolkit extensions (chaosk8s, gameday.chaos.istio) at the cluster of
+    these settings: they choose theirs from these variables. Call it before the kubernetes
+    package is imported, which reads KUBECONFIG once, at import."""
     if settings.kubeconfig is not None:
         os.environ["KUBECONFIG"] = str(settings.kubeconfig)
     if settings.kube_context is not None:
@@ -29,9 +29,13 @@ def build_worker(settings: Settings, signals: SignalCounter) -> Worker:
         # chaosk8s uses the pod's service account only when told it runs in a pod.
         os.environ.setdefault("CHAOSTOOLKIT_IN_POD", "true")
 
+
+def build_worker(settings: Settings, signals: SignalCounter) -> Worker:
+    """A worker for these settings."""
+    export_cluster(settings)
     from gameday.adapters.db.engine import make_engine
     from gameday.adapters.db.runs import SqlRunRepository
-    from gameday.adapters.kubernetes.guard import RequestGuard
+    from gameday.adapters.kubernetes.request_guard import RequestGuard
     from gameday.services.run_updates import RecordedChannel
 
     runs = SqlRunRepository(make_engine(settings.resolved_database_url()))
@@ -49,6 +53,20 @@ def build_worker(settings: Settings, signals: SignalCounter) -> Worker:
         chaostoolkit_settings=settings.chaostoolkit_settings,
     )
     return Worker(deps, signals)
+
+
+def run_forked(settings: Settings, run_id: int) -> int:
+    """The worker of run `run_id` in a process forked from its supervisor (see
+    gameday.adapters.chaostoolkit.forked); its exit code."""
+    signals = SignalCounter().install()
+    return build_worker(settings, signals).main([str(run_id), LIFELINE])
+
+
+def run_standby(settings: Settings) -> int:
+    """A worker forked on standby: ready (imports, database) before its run exists, then
+    the run whose id arrives on stdin; its exit code."""
+    signals = SignalCounter().install()
+    return build_worker(settings, signals).main([STANDBY])
 
 
 def main(argv: list[str]) -> int:

@@ -322,3 +322,36 @@ def test_one_guarded_client_leaves_the_others_alone(
 
     assert [r.path for r in cluster.mutating_requests()] == ["/api/v1/namespaces/gameday/pods/p1"]
     assert [r[0] for r in refused] == ["DELETE", "DELETE"]
+
+
+LAZY_SCRIPT = """
+import sys
+from gameday.adapters.kubernetes.request_guard import RequestGuard
+
+refused = []
+guard = RequestGuard(protected=frozenset({"kube-system"}), targets=None, allow_cluster_scoped=False)
+uninstall = guard.install(True, lambda method, path, reason: refused.append(reason))
+assert "kubernetes.client" not in sys.modules, "the guard imported the client"
+from kubernetes import client
+api = client.CoreV1Api(client.ApiClient(client.Configuration(host="http://127.0.0.1:9")))
+try:
+    api.delete_namespaced_pod("web-1", "shop")
+except client.exceptions.ApiException as exc:
+    print(exc.status, refused[0])
+uninstall()
+"""
+
+
+def test_the_worker_guard_waits_for_the_client_and_guards_it_on_import() -> None:
+    """A runbook that imports the kubernetes client only when it runs is guarded all the
+    same, and a runbook that never does pays nothing for the guard."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_SCRIPT], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    status, reason = done.stdout.strip().split(" ", 1)
+    assert status == "403"
+    assert reason.startswith("dry run: gameday sends no mutating request")

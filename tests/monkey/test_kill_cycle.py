@@ -264,3 +264,18 @@ def test_undelivered_heads_up_skips_the_kill(
     assert report.run.state is RunState.SKIPPED
     assert report.reason.startswith("heads-up could not be delivered: Slack API")
     assert shop.mutating_requests() == []
+
+
+def test_a_cycle_outside_the_target_namespaces_is_skipped_before_listing(
+    shop: FakeKubeApi, make_service: ServiceFactory
+) -> None:
+    service = make_service(live=True, targets=frozenset({"payments"}))
+
+    report = service.kill_once(monkey_spec(), ALWAYS, seed=1)
+
+    assert report.run.state is RunState.SKIPPED
+    assert report.reason == (
+        "schedule shop-monkey targets namespace 'shop', which is not in "
+        "GAMEDAY_TARGET_NAMESPACES (payments): gameday may not act there"
+    )
+    assert shop.requests == []  # refused before a single request

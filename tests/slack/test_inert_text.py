@@ -21,6 +21,7 @@ from gameday.adapters.slack import replies
 from gameday.domain import execution as ex
 from gameday.domain import messages
 from gameday.domain.approval import ApprovalPolicy
+from gameday.domain.gates import GateResult
 from gameday.domain.messages import (
     Message,
     RunBrief,
@@ -298,6 +299,9 @@ def test_run_updates_keep_user_text_inert_and_within_limits(t: str, actor: str, 
         "statuses": [t, "succeeded", t],
         "hard": hard,
         "timeout_seconds": 90,
+        "gate": t,
+        "observed": t,
+        "bound": t,
     }
     for event_type in EVENT_TYPES:
         event = RunEvent(run.id, 3, AT, event_type, actor, payload)
@@ -310,6 +314,9 @@ def test_run_updates_keep_user_text_inert_and_within_limits(t: str, actor: str, 
         updates.messages_for_end(run, "completed", journal_hint="gameday journal 42"), "end"
     )
     check_outgoing(updates.end_messages(run, "failed", t), "end_messages")
+    # Gate observations carry what a remote endpoint said (alert names, bodies).
+    results = [GateResult(t, "http", passed, t, t, 1.0) for passed in (True, False)]
+    check_outgoing(updates.messages_for_gates(run, results), "gates")
 
 
 # Every public builder is covered above: a new one must be added to these tests.
@@ -340,6 +347,7 @@ EVENT_TYPES = [
     ex.REQUEST_REFUSED,
     ex.SUPERVISOR_LOST,
     ex.WATCH_FAILED,
+    ex.STOP_CONDITION,
 ]
 
 
@@ -362,6 +370,7 @@ def test_every_builder_and_reply_is_in_the_property() -> None:
         "messages_for_start",
         "messages_for_note",
         "messages_for_end",
+        "messages_for_gates",
         "end_messages",
     }
     from gameday.services import run_updates

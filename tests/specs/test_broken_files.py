@@ -39,13 +39,13 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     (
         "missing-kind",
         {"schedules/x.yaml": "name: x\n"},
-        "schedules/x.yaml:1:1: missing required key 'kind' (window, monkey or gameday)",
+        "schedules/x.yaml:1:1: missing required key 'kind' (window, monkey, gameday or gates)",
     ),
     (
         "unknown-kind",
         {"schedules/x.yaml": "kind: windo\nname: x\n"},
         "schedules/x.yaml:1:7: kind: unknown kind 'windo' (did you mean 'window'?): "
-        "expected window, monkey or gameday",
+        "expected window, monkey, gameday or gates",
     ),
     (
         "unknown-timezone",
@@ -266,7 +266,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
     (
         "merge-key",
         {"schedules/w.yaml": "base: &b {timezone: UTC}\n---\nkind: window\nname: w\n<<: *b\n"},
-        "schedules/w.yaml:1:1: missing required key 'kind' (window, monkey or gameday)",
+        "schedules/w.yaml:1:1: missing required key 'kind' (window, monkey, gameday or gates)",
     ),
     (
         "file-too-large",
@@ -429,6 +429,101 @@ CASES: list[tuple[str, dict[str, str | bytes], str]] = [
         },
         "runbooks/j.json:4:24: method[0].provider.arguments.ns: namespace 'kube-system' "
         f"{PROTECTED}",
+    ),
+    (
+        "gate-unknown-check",
+        {"schedules/m.yaml": MONKEY + "gates:\n  - name: g\n    grafana: {url: http://x}\n"},
+        "schedules/m.yaml:6:5: gates[0]: unknown check 'grafana': "
+        "expected one of prometheus, alertmanager, http",
+    ),
+    (
+        "gate-two-checks",
+        {
+            "schedules/m.yaml": MONKEY + "gates:\n  - name: g\n    http: {url: http://x}\n"
+            "    prometheus: {url: http://y, query: up, max: 1}\n"
+        },
+        "schedules/m.yaml:6:5: gates[0]: a gate needs exactly one check "
+        "(prometheus, alertmanager, http); it has prometheus and http",
+    ),
+    (
+        "gate-bad-url",
+        {"schedules/m.yaml": MONKEY + "gates:\n  - name: g\n    http: {url: 'ftp://x'}\n"},
+        "schedules/m.yaml:7:17: gates[0].http.url: invalid URL 'ftp://x': "
+        "expected http://HOST[:PORT][/PATH] or https://",
+    ),
+    (
+        "gate-credentials-in-url",
+        {"schedules/m.yaml": MONKEY + "gates:\n  - name: g\n    http: {url: 'http://u:p@x'}\n"},
+        "schedules/m.yaml:7:17: gates[0].http.url: URL x: credentials in a URL are refused; "
+        "name an environment variable in auth.bearer_env instead",
+    ),
+    (
+        "gate-bad-matcher",
+        {
+            "schedules/m.yaml": MONKEY + "gates:\n  - name: g\n"
+            "    alertmanager: {url: http://am, matchers: ['severity=critical\"']}\n"
+        },
+        "schedules/m.yaml:7:46: gates[0].alertmanager.matchers: invalid matcher "
+        '\'severity=critical"\': expected LABEL="VALUE" (or !=, =~, !~)',
+    ),
+    (
+        "gate-secret-inline",
+        {
+            "schedules/m.yaml": MONKEY + "gates:\n  - name: g\n    http: {url: http://x}\n"
+            "    auth: {token: abc}\n"
+        },
+        "schedules/m.yaml:8:11: gates[0].auth: auth.token: credentials are never written in "
+        "a spec; name the environment variable that holds the token: bearer_env: NAME",
+    ),
+    (
+        "gate-prometheus-without-bound",
+        {
+            "schedules/m.yaml": MONKEY
+            + "gates:\n  - name: g\n    prometheus: {url: http://x, query: up}\n"
+        },
+        "schedules/m.yaml:7:17: gates[0].prometheus: a prometheus check needs max or min (or both)",
+    ),
+    (
+        "gate-name-twice",
+        {
+            "schedules/m.yaml": MONKEY + "gates:\n  - name: g\n    http: {url: http://x}\n"
+            "  - name: g\n    http: {url: http://y}\n"
+        },
+        "schedules/m.yaml:6:3: gates: gate name 'g' is used twice",
+    ),
+    (
+        "gates-spec-not-default",
+        {
+            "schedules/d.yaml": "kind: gates\nname: other\ngates:\n  - name: g\n    http: {url: http://x}\n"
+        },
+        "schedules/d.yaml:2:7: name: a gates spec is named default (it applies to every run), "
+        "not 'other'",
+    ),
+    (
+        "gate-json-path",
+        {
+            "schedules/m.yaml": MONKEY + "gates:\n  - name: g\n"
+            "    http: {url: http://x, json: {path: 'status', equals: UP}}\n"
+        },
+        "schedules/m.yaml:7:40: gates[0].http.json.path: invalid JSON path 'status': "
+        "expected $.name or $[0] steps",
+    ),
+    (
+        "gate-timeout-too-long",
+        {
+            "schedules/m.yaml": MONKEY
+            + "gates:\n  - name: g\n    http: {url: http://x, timeout: 2m}\n"
+        },
+        "schedules/m.yaml:7:36: gates[0].http.timeout: timeout is at most 60s",
+    ),
+    (
+        "runbook-extension-gate-interval",
+        {
+            "runbooks/r.yaml": RUNBOOK + "extensions:\n  - name: gameday\n    gates:\n"
+            "      - name: g\n        http: {url: http://x}\n        interval: 0s\n"
+        },
+        "runbooks/r.yaml:18:19: extensions[0].gates[0].interval: invalid duration '0s': "
+        "must be greater than zero",
     ),
 ]
 

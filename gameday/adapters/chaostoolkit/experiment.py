@@ -180,6 +180,7 @@ def _worker_info(run: Run, strategy: str, dry: bool) -> dict[str, Any]:
 
     return {
         "pid": os.getpid(),
+        "started": wp.process_started(os.getpid()),
         "host": socket.gethostname(),
         "dry_run": dry,
         "runbook": run.runbook,

@@ -15,6 +15,7 @@ flags mean, what its exit codes say and which signals it understands.
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 WORKER_MODULE = "gameday.wiring.worker"
 STANDBY = "--standby"
@@ -30,3 +31,24 @@ NOT_RUNNABLE = 2
 CRASHED = 3
 
 USAGE = f"usage: python -m {WORKER_MODULE} RUN_ID [{LIFELINE}|{ROLLBACKS_ONLY}] | {STANDBY}"
+
+
+def process_started(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot (/proc/PID/stat, field 22);
+    None without procfs or once it is gone. With the pid it names one process for good:
+    a pid reused by another process has another start time."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+
+def is_zombie(pid: int) -> bool:
+    """True when `pid` has exited but is not reaped yet (or is gone)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")

@@ -32,6 +32,8 @@ from gameday.adapters.chaostoolkit.protocol import (
     STANDBY,
     STOP_SIGNAL,
     WORKER_MODULE,
+    is_zombie,
+    process_started,
 )
 from gameday.domain.execution import WorkerRef
 
@@ -135,8 +137,9 @@ class ProcessWorkers:
             else:
                 log_path.replace(self._log_dir / f"run-{run_id}.log")
                 self._children[child.pid] = child
-                return WorkerRef(host=self.host, pid=child.pid)
-        return WorkerRef(host=self.host, pid=self._spawn(run_id, LIFELINE).pid)
+                return WorkerRef(self.host, child.pid, process_started(child.pid))
+        pid = self._spawn(run_id, LIFELINE).pid
+        return WorkerRef(self.host, pid, process_started(pid))
 
     def run_rollbacks(self, run_id: int, *, timeout: timedelta) -> int:
         """Play a run's rollbacks in a fresh worker and wait for it (SIGTERM, then SIGKILL,
@@ -168,7 +171,7 @@ class ProcessWorkers:
             self._children.pop(worker.pid, None)
             _release(child)
             return False
-        return _runs_worker(worker.pid, run_id)
+        return _runs_worker(worker, run_id)
 
     def wait_gone(self, workers: Sequence[tuple[WorkerRef, int]], timeout: timedelta) -> None:
         """Block until every worker has exited, or `timeout` passed."""
@@ -222,8 +225,13 @@ def _release(child: subprocess.Popen[bytes]) -> None:
             child.stdin.close()
 
 
-def _runs_worker(pid: int, run_id: int) -> bool:
-    """True when `pid` is a live (not zombie) process running this run's worker."""
+def _runs_worker(worker: WorkerRef, run_id: int) -> bool:
+    """True when the worker's process still runs (not a zombie): the same pid with the same
+    start time; for a worker recorded without its start time, a live process whose command
+    line is this run's worker."""
+    pid = worker.pid
+    if worker.started is not None and Path("/proc/self").exists():
+        return process_started(pid) == worker.started and not is_zombie(pid)
     proc = Path("/proc") / str(pid)
     if not Path("/proc/self").exists():  # no procfs: all we can tell is that it exists
         try:

@@ -29,7 +29,7 @@ from kubernetes.client.rest import RESTClientObject
 
 from gameday.domain.kube_requests import RequestPolicy, parse_request, path_from_url, refusal
 
-__all__ = ["RequestGuard", "RequestRefused", "guard_api_client", "install_request_guard"]
+__all__ = ["RequestRefused", "guard_api_client", "install_request_guard"]
 
 OnRefused = Callable[[str, str, str], None]
 """Told (method, path, reason) of each refused request, before RequestRefused is raised."""
@@ -186,32 +186,3 @@ def guard_api_client(
         api_client.call_api = call_api
         rest.request = request
     return api_client
-
-
-class RequestGuard:
-    """The process-wide guard with the service's namespace rules, installed per run in
-    that run's mode (a worker's `install_guard`)."""
-
-    def __init__(
-        self,
-        *,
-        protected: frozenset[str],
-        targets: frozenset[str] | None,
-        allow_cluster_scoped: bool,
-    ) -> None:
-        self._protected = protected
-        self._targets = targets
-        self._allow_cluster_scoped = allow_cluster_scoped
-
-    def policy(self, *, dry_run: bool) -> RequestPolicy:
-        """The rules for a run in this mode."""
-        return RequestPolicy(
-            protected=self._protected,
-            targets=self._targets,
-            dry_run=dry_run,
-            allow_cluster_scoped=self._allow_cluster_scoped,
-        )
-
-    def install(self, dry_run: bool, on_refused: OnRefused) -> Callable[[], None]:
-        """Guard every client of this process for a run in this mode; the uninstall."""
-        return install_request_guard(self.policy(dry_run=dry_run), on_refused)

@@ -40,6 +40,18 @@ class Metrics:
             ["dry_run"],
             registry=self.registry,
         )
+        self.gate_evaluations = Counter(
+            "gameday_gate_evaluations",
+            "Evaluations of health gates, by gate and result (pass or fail).",
+            ["gate", "result"],
+            registry=self.registry,
+        )
+        self.stop_conditions = Counter(
+            "gameday_stop_conditions",
+            "Runs halted by a stop condition, by gate.",
+            ["gate"],
+            registry=self.registry,
+        )
         self.approval_latency = Histogram(
             "gameday_approval_latency_seconds",
             "From asking for approval to the decision.",
@@ -76,6 +88,14 @@ class Metrics:
     def skipped(self, reason_code: str) -> None:
         """Count a skipped occurrence (reason codes are a small fixed set)."""
         self.skips.labels(reason=reason_code).inc()
+
+    def gate_evaluated(self, gate: str, *, passed: bool) -> None:
+        """Count one evaluation of a gate."""
+        self.gate_evaluations.labels(gate=gate, result="pass" if passed else "fail").inc()
+
+    def stop_condition(self, gate: str) -> None:
+        """Count a stop condition that halted a run."""
+        self.stop_conditions.labels(gate=gate).inc()
 
     def killed(self, count: int, *, dry_run: bool) -> None:
         """Count pods terminated by a monkey kill."""

@@ -19,6 +19,7 @@ MAX_BYTES = 1024 * 1024
 """Largest spec file read (1 MiB); real specs are a few kilobytes."""
 
 _KIND_LINE = re.compile(rb"^kind\s*:", re.MULTILINE)
+_GATES_LINE = re.compile(r"^kind\s*:\s*[\"']?gates[\"']?\s*(#.*)?$", re.MULTILINE)
 
 
 def _display(path: Path, home: Path) -> str:
@@ -34,6 +35,8 @@ def _size_text(limit: int) -> str:
 
 class FolderSpecSource:
     """SpecSource reading from a folder; optionally with extra files named on the CLI."""
+
+    schedule_kinds: frozenset[str] | None = None  # every kind
 
     def __init__(self, home: Path, extra: Sequence[Path] = (), max_bytes: int = MAX_BYTES) -> None:
         self.home = home.absolute()
@@ -142,3 +145,25 @@ class FolderSpecSource:
         except UnicodeDecodeError as exc:
             return SourceFile(shown, problem=f"not UTF-8 text (byte {exc.start + 1})")
         return SourceFile(shown, text=text, digest=hashlib.sha256(data).hexdigest())
+
+
+class OneRunbook(FolderSpecSource):
+    """SpecSource of a single runbook file of a home and the default gates: what `gameday
+    run` needs, without reading (and importing the providers of) every other runbook."""
+
+    def __init__(self, home: Path, runbook: Path, max_bytes: int = MAX_BYTES) -> None:
+        super().__init__(home, (), max_bytes)
+        self._runbook = runbook.absolute()
+
+    # The default health gates apply to a single run too; nothing else of the schedules.
+    schedule_kinds: frozenset[str] | None = frozenset({"gates"})
+
+    def schedule_files(self) -> list[SourceFile]:
+        """The schedule files holding a `kind: gates` spec (unreadable ones too: they might,
+        and a run must not start with its gates unknown)."""
+        files = super().schedule_files()
+        return [f for f in files if f.problem or _GATES_LINE.search(f.text or "")]
+
+    def runbook_files(self) -> list[SourceFile]:
+        """The one runbook file."""
+        return self._read_all([self._runbook], [])

@@ -22,13 +22,14 @@ from gameday.domain.ports.records import (
     ServiceMarks,
     StatusSnapshot,
 )
-from gameday.domain.ports.world import Cluster, RunbookChecker, SpecSource
+from gameday.domain.ports.world import Cluster, GateChecker, RunbookChecker, SpecSource
 
 __all__ = [
     "Clock",
     "Cluster",
     "ControlState",
     "DeliveryFailed",
+    "GateChecker",
     "JobQueue",
     "MessageSender",
     "MetricsSink",

@@ -85,6 +85,14 @@ class MetricsSink(Protocol):
         """Count an occurrence recorded as skipped (a small fixed set of reason codes)."""
         ...
 
+    def gate_evaluated(self, gate: str, *, passed: bool) -> None:
+        """Count one evaluation of a gate and its result."""
+        ...
+
+    def stop_condition(self, gate: str) -> None:
+        """Count a stop condition that halted a run."""
+        ...
+
     def killed(self, count: int, *, dry_run: bool) -> None:
         """Count pods a monkey kill terminated (or would have, in a dry run)."""
         ...

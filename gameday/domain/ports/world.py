@@ -1,17 +1,24 @@
 """Ports for the systems gameday reads and acts on: the spec files of a home, Chaos
-Toolkit's experiment checks, and the Kubernetes cluster."""
+Toolkit's experiment checks, the Kubernetes cluster and the monitoring its gates read."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from gameday.domain.gate_specs import GateSpec
+from gameday.domain.gates import GateResult
 from gameday.domain.pods import PodFacts, Termination
 from gameday.domain.spec_files import SourceFile
 
 
 class SpecSource(Protocol):
-    """The spec files of a home folder: `schedules/*.yaml` and `runbooks/*` (read, not parsed)."""
+    """The spec files of a home folder: `schedules/*.yaml` and `runbooks/*` (read, not parsed).
+
+    `schedule_kinds` limits the schedule specs kept to these kinds (None: all of them).
+    """
+
+    schedule_kinds: frozenset[str] | None
 
     def schedule_files(self) -> list[SourceFile]:
         """Every schedule file, sorted by path; unreadable ones carry their problem."""
@@ -44,4 +51,13 @@ class Cluster(Protocol):
     ) -> Termination:
         """Evict (default) or delete one pod; a PodDisruptionBudget refusal is a SKIPPED
         outcome with the server's reason, never a fallback to delete."""
+        ...
+
+
+class GateChecker(Protocol):
+    """Evaluates a health gate against the monitoring it names."""
+
+    def check(self, gate: GateSpec, *, retry: bool = False) -> GateResult:
+        """One evaluation now; never raises (an unreachable endpoint fails the gate).
+        `retry`: one more try after a connection error (not for stop conditions)."""
         ...

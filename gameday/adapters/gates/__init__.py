@@ -1,0 +1,1 @@
+"""Health gates over HTTP: Prometheus, Alertmanager and plain health endpoints."""
