@@ -33,8 +33,9 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from gameday import wiring
-from gameday.adapters.slack.server import HttpServer, wsgi_app
+from gameday.adapters.slack.server import wsgi_app
 from gameday.settings import Settings
+from gameday.web.server import HttpServer
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
@@ -170,7 +171,7 @@ def _server_main(kind: str, home: str, threads: int, conn: Connection) -> None:
     else:
         app = wsgi_app(_bare_app())
     assert app is not None
-    server = HttpServer(app, threads=threads).start()
+    server = HttpServer(app, threads=threads)
     conn.send(server.url)
     conn.recv()
     server.stop()

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from gameday.domain.runs import OutboxItem, RunEvent, RunState
+from gameday.domain.runs import MessageKind, OutboxItem, RunEvent, RunState
 
 # How long a planned kill may still wait for the rest of its heads-up (the announcement job
 # fired a little late), and how much of it a late delivery may eat. Longer would mean
 # waiting while a veto is no longer accepted, or killing with too little time to veto.
 HEADS_UP_SLACK = timedelta(seconds=5)
-HEADS_UP_KINDS = frozenset({"announcement", "heads_up"})
+HEADS_UP_KINDS = frozenset({MessageKind.ANNOUNCEMENT, MessageKind.HEADS_UP})
 
 
 def announced_at(events: Sequence[RunEvent]) -> datetime | None:

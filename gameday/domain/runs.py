@@ -94,6 +94,16 @@ class RunEvent:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
+class MessageKind(StrEnum):
+    """What a message is to a run's thread, which decides how the outbox delivers it."""
+
+    ANNOUNCEMENT = "announcement"  # starts the run's thread (a later one: a broadcast reply)
+    HEADS_UP = "heads_up"  # a monkey kill's heads-up: starts the thread like an announcement
+    UPDATE = "update"  # edits the run's first message (chat.update)
+    THREAD = "thread"  # a reply in the run's thread
+    MESSAGE = "message"  # a message of its own (no run, or a reply like THREAD)
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     """A message to deliver through the outbox.
@@ -106,7 +116,7 @@ class OutgoingMessage:
     text: str
     blocks: list[dict[str, Any]] | None = None
     thread_of_run: int | None = None
-    kind: str = "message"
+    kind: MessageKind = MessageKind.MESSAGE
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,15 @@ from gameday.domain.errors import IllegalTransition
 from gameday.domain.heads_up import VETO_EVENT, vetoer_of
 from gameday.domain.lifecycle import is_final
 from gameday.domain.messages import (
-    date_token,
     decided_message,
     gameday_announcement,
-    md,
     monkey_heads_up,
     thread_note,
 )
+from gameday.domain.mrkdwn import date_token, md
 from gameday.domain.ports import Clock, Outbox, RunRepository, UserGroups
 from gameday.domain.run_policy import Briefing, BriefSource
-from gameday.domain.runs import Decision, NewRun, Run, RunKind, RunState
+from gameday.domain.runs import Decision, MessageKind, NewRun, Run, RunKind, RunState
 
 SYSTEM_ACTOR = "gameday"
 
@@ -90,7 +89,7 @@ class ApprovalService:
             message = gameday_announcement(info.brief)
             needs_approval = info.brief.policy is not None
             target = RunState.AWAITING_APPROVAL if needs_approval else RunState.ANNOUNCED
-        outgoing = message.outgoing(info.channel, run_id=run.id, kind="announcement")
+        outgoing = message.outgoing(info.channel, run_id=run.id, kind=MessageKind.ANNOUNCEMENT)
         if is_final(run.state):
             return run
         if run.state is RunState.PLANNED or (
@@ -194,9 +193,9 @@ class ApprovalService:
             payload={"postponed_to": later.isoformat()},
             messages=[
                 decided_message(info.brief, "postponed", by=[actor], reason=reason).outgoing(
-                    info.channel, run_id=run.id, kind="update"
+                    info.channel, run_id=run.id, kind=MessageKind.UPDATE
                 ),
-                note.outgoing(info.channel, run_id=run.id, kind="thread"),
+                note.outgoing(info.channel, run_id=run.id, kind=MessageKind.THREAD),
             ],
         )
         self._runs.create(
@@ -237,7 +236,7 @@ class ApprovalService:
             )
         info = self._briefing(run)
         update = decided_message(info.brief, "vetoed", by=[actor], reason=reason).outgoing(
-            info.channel, run_id=run.id, kind="update"
+            info.channel, run_id=run.id, kind=MessageKind.UPDATE
         )
         if run.state is RunState.PLANNED:
             done = self._runs.transition(
@@ -301,11 +300,11 @@ class ApprovalService:
         self._outbox.enqueue(
             [
                 gameday_announcement(info.brief, approvers).outgoing(
-                    info.channel, run_id=run.id, kind="update"
+                    info.channel, run_id=run.id, kind=MessageKind.UPDATE
                 ),
                 thread_note(
                     md("approved ({} of {})", len(approvers), policy.quorum), actor=actor
-                ).outgoing(info.channel, run_id=run.id, kind="thread"),
+                ).outgoing(info.channel, run_id=run.id, kind=MessageKind.THREAD),
             ]
         )
         return DecisionResult(
@@ -328,9 +327,9 @@ class ApprovalService:
         messages = [
             decided_message(
                 info.brief, outcome, by=by, reason=reason, approvers=approvers
-            ).outgoing(info.channel, run_id=run.id, kind="update"),
+            ).outgoing(info.channel, run_id=run.id, kind=MessageKind.UPDATE),
             thread_note(md("{}", outcome), actor=actor, user_text=reason).outgoing(
-                info.channel, run_id=run.id, kind="thread"
+                info.channel, run_id=run.id, kind=MessageKind.THREAD
             ),
         ]
         try:
@@ -355,7 +354,7 @@ class ApprovalService:
                 reason="approval deadline passed",
                 messages=[
                     decided_message(info.brief, "expired").outgoing(
-                        info.channel, run_id=run.id, kind="update"
+                        info.channel, run_id=run.id, kind=MessageKind.UPDATE
                     )
                 ],
             )

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 from gameday.domain.approval import ApprovalPolicy
 from gameday.domain.errors import NotFound
-from gameday.domain.messages import RunBrief, run_page
+from gameday.domain.messages import RunBrief
+from gameday.domain.mrkdwn import run_page
 from gameday.domain.run_policy import Briefing, approval_for, channel_for
 from gameday.domain.runs import Run
 from gameday.domain.specs import ApprovalSpec, GamedaySpec, MonkeySpec, Runbook

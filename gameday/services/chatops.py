@@ -22,11 +22,13 @@ from datetime import timedelta
 from gameday.domain.durations import format_duration
 from gameday.domain.errors import GamedayError, InvalidInput, NotFound
 from gameday.domain.lifecycle import FINAL_STATES
-from gameday.domain.messages import md, thread_note
+from gameday.domain.messages import thread_note
+from gameday.domain.mrkdwn import md
 from gameday.domain.ports import Clock, ControlState, Outbox, RunRepository, UserGroups
 from gameday.domain.run_policy import BriefSource, channel_for
 from gameday.domain.runs import (
     KillSwitch,
+    MessageKind,
     Note,
     OutgoingMessage,
     Pause,
@@ -247,13 +249,13 @@ class ChatOps:
         messages: list[OutgoingMessage] = []
         if change.changed:  # a second halt (double click, retry) does not repeat the notice
             notice = thread_note(md("engaged the kill switch"), actor=actor, user_text=shown)
-            messages.append(notice.outgoing(self._channel, run_id=None, kind="message"))
+            messages.append(notice.outgoing(self._channel, run_id=None, kind=MessageKind.MESSAGE))
         if run_id is not None:
             run = self._runs.get(run_id)
             self._runs.append_event(run_id, "halt_pressed", actor=actor, payload={"reason": shown})
             channel = self._briefing(run).channel
             note = thread_note(md("pressed Halt"), actor=actor, user_text=shown)
-            messages.append(note.outgoing(channel, run_id=run_id, kind="thread"))
+            messages.append(note.outgoing(channel, run_id=run_id, kind=MessageKind.THREAD))
         self._outbox.enqueue(messages)
         state = "engaged" if change.changed else "already engaged"
         return (
@@ -267,7 +269,9 @@ class ChatOps:
         change = control.resume(self._control, actor=actor)
         if change.changed:
             note = thread_note(md(":arrow_forward: released the kill switch"), actor=actor)
-            self._outbox.enqueue([note.outgoing(self._channel, run_id=None, kind="message")])
+            self._outbox.enqueue(
+                [note.outgoing(self._channel, run_id=None, kind=MessageKind.MESSAGE)]
+            )
         return change.changed
 
     def pause(self, schedule: str, *, actor: str) -> bool:
@@ -291,7 +295,7 @@ class ChatOps:
         note = control.add_note(self._runs, run_id, author=actor, text=text)
         reply = thread_note(md("added a note"), actor=actor, user_text=note.text)
         channel = self._briefing(run).channel
-        self._outbox.enqueue([reply.outgoing(channel, run_id=run_id, kind="thread")])
+        self._outbox.enqueue([reply.outgoing(channel, run_id=run_id, kind=MessageKind.THREAD)])
         return note
 
     def operators(self) -> Operators:

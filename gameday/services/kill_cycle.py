@@ -25,7 +25,7 @@ from typing import Any
 
 from gameday.domain.errors import GamedayError, InvalidInput, Unavailable
 from gameday.domain.fire_guards import kill_switch_reason
-from gameday.domain.messages import format_when
+from gameday.domain.mrkdwn import format_when
 from gameday.domain.pods import TerminationOutcome
 from gameday.domain.ports import (
     Clock,

@@ -23,7 +23,7 @@ from gameday.domain.errors import GamedayError, IllegalTransition, InvalidInput
 from gameday.domain.heads_up import HEADS_UP_SLACK, announced_at, undelivered_reason
 from gameday.domain.messages import RunBrief, monkey_heads_up
 from gameday.domain.run_mode import RunMode, decide_mode
-from gameday.domain.runs import NewRun, Run, RunKind, RunState
+from gameday.domain.runs import MessageKind, NewRun, Run, RunKind, RunState
 from gameday.domain.selection import Selection
 from gameday.domain.specs import MonkeySpec
 from gameday.domain.windows import Window, is_open
@@ -94,7 +94,7 @@ class MonkeyService(KillCycle):
             blast_radius=f"{len(selection.picks)} pod(s), max_kills {spec.max_kills}",
         )
         channel = spec.channel or self._default_channel
-        message = monkey_heads_up(brief).outgoing(channel, run_id=run.id, kind="heads_up")
+        message = monkey_heads_up(brief).outgoing(channel, run_id=run.id, kind=MessageKind.HEADS_UP)
         self._runs.transition(
             run.id,
             RunState.ANNOUNCED,

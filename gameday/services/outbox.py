@@ -9,9 +9,9 @@ Rules:
 - a permanent failure (unknown channel, bad blocks) is recorded on the row (its error,
   closed without a remote id) and the channel moves on, so one bad message cannot block
   a channel forever;
-- message kinds: "announcement" starts a run's thread (a later one is a broadcast reply in
-  it), "update" edits the run's first message (chat.update), anything else with a run is
-  a reply in the run's thread.
+- message kinds (`MessageKind`): an announcement starts a run's thread (a later one is a
+  broadcast reply in it), an update edits the run's first message (chat.update), anything
+  else with a run is a reply in the run's thread.
 
 Delivery is at-least-once: if the process dies between Slack's answer and the database
 commit, the message is sent again on restart (Slack has no idempotency key for
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gameday.domain.ports import Clock, DeliveryFailed, MessageSender, Outbox
-from gameday.domain.runs import OutboxItem
+from gameday.domain.runs import MessageKind, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ class OutboxDispatcher:
         anchor = None
         if message.thread_of_run is not None:
             anchor = self._outbox.thread_of(message.thread_of_run, message.channel)
-        if message.kind == "update" and anchor is not None:
+        if message.kind is MessageKind.UPDATE and anchor is not None:
             return self._sender.update(anchor, message)
-        if message.kind in ("announcement", "update"):
+        if message.kind in (MessageKind.ANNOUNCEMENT, MessageKind.UPDATE):
             return self._sender.post(message, thread=anchor, broadcast=anchor is not None, key=key)
         return self._sender.post(message, thread=anchor, broadcast=False, key=key)

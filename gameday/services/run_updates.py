@@ -21,20 +21,17 @@ from gameday.domain import execution as ex
 from gameday.domain.durations import format_duration
 from gameday.domain.gates import GateResult
 from gameday.domain.messages import (
-    Mrkdwn,
     RunBrief,
     brief_from_snapshot,
-    code,
     decided_message,
-    link,
-    md,
     running_message,
     thread_note,
 )
+from gameday.domain.mrkdwn import Mrkdwn, code, link, md
 from gameday.domain.ports import RunRepository
 from gameday.domain.run_mode import RunMode
 from gameday.domain.run_policy import Briefing, BriefSource
-from gameday.domain.runs import OutgoingMessage, Run, RunEvent
+from gameday.domain.runs import MessageKind, OutgoingMessage, Run, RunEvent
 
 OUTCOME_ICONS = {
     "completed": md(":white_check_mark:"),
@@ -134,9 +131,11 @@ class RunUpdates:
         if mode is not None:
             line = md("{} ({})", line, mode.label)
         return [
-            running_message(info.brief).outgoing(info.channel, run_id=run.id, kind="update"),
+            running_message(info.brief).outgoing(
+                info.channel, run_id=run.id, kind=MessageKind.UPDATE
+            ),
             thread_note(line, user_text=mode.reason if mode else None).outgoing(
-                info.channel, run_id=run.id, kind="thread"
+                info.channel, run_id=run.id, kind=MessageKind.THREAD
             ),
         ]
 
@@ -151,7 +150,7 @@ class RunUpdates:
         actor = None if event.actor.startswith(_SERVICE_ACTORS) else event.actor
         info = self._briefing(run)
         note = thread_note(text, actor=actor, user_text=detail)
-        return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
+        return [note.outgoing(info.channel, run_id=run.id, kind=MessageKind.THREAD)]
 
     def messages_for_gates(self, run: Run, results: Sequence[GateResult]) -> list[OutgoingMessage]:
         """A thread reply with the health gates as they stand now (checked again when the
@@ -169,7 +168,7 @@ class RunUpdates:
             for r in results
         ]
         note = thread_note(head, user_text="\n".join(lines))
-        return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
+        return [note.outgoing(info.channel, run_id=run.id, kind=MessageKind.THREAD)]
 
     def messages_for_note(
         self, run: Run, text: str, *, detail: str | None = None
@@ -178,7 +177,7 @@ class RunUpdates:
         escaped; `detail` as plain text)."""
         info = self._briefing(run)
         note = thread_note(md("{}", text), user_text=detail)
-        return [note.outgoing(info.channel, run_id=run.id, kind="thread")]
+        return [note.outgoing(info.channel, run_id=run.id, kind=MessageKind.THREAD)]
 
     def messages_for_end(
         self,
@@ -201,10 +200,10 @@ class RunUpdates:
             line = md("{} · {}", line, link(info.brief.page, "postmortem"))
         return [
             decided_message(info.brief, outcome).outgoing(
-                info.channel, run_id=run.id, kind="update"
+                info.channel, run_id=run.id, kind=MessageKind.UPDATE
             ),
             thread_note(line, user_text=reason).outgoing(
-                info.channel, run_id=run.id, kind="thread"
+                info.channel, run_id=run.id, kind=MessageKind.THREAD
             ),
         ]
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from gameday.domain.errors import GamedayError
 from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
-from gameday.domain.messages import format_when
+from gameday.domain.mrkdwn import format_when
 from gameday.domain.ports import Clock
 from gameday.services.catalog import CatalogLoad
 from gameday.services.live_catalog import LiveCatalog

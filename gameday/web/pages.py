@@ -37,7 +37,7 @@ from jinja2 import StrictUndefined
 
 from gameday.adapters.postmortem.render import render
 from gameday.domain.errors import GamedayError, InvalidInput, NotFound, Unavailable
-from gameday.domain.messages import format_when
+from gameday.domain.mrkdwn import format_when
 from gameday.domain.runs import RunState
 from gameday.services.calendar_feed import feed_days, feed_events
 from gameday.services.history import run_dict

@@ -12,11 +12,11 @@ from pydantic import SecretStr
 from gameday import wiring
 from gameday.adapters.db import Database
 from gameday.adapters.slack.runtime import SlackRuntime
-from gameday.adapters.slack.server import HttpServer
 from gameday.domain.clock import FixedClock
 from gameday.domain.runs import NewRun, Run, RunKind
 from gameday.services.catalog import Catalog
 from gameday.settings import Settings
+from gameday.web.server import HttpServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.support import BOT_TOKEN, SIGNING_SECRET, SlackClient
 from tests.support import noop_runbook
@@ -113,7 +113,7 @@ def server(runtime: SlackRuntime) -> Iterator[HttpServer]:
     """The real WSGI endpoint under waitress on 127.0.0.1."""
     wsgi = runtime.wsgi_app()
     assert wsgi is not None
-    srv = HttpServer(wsgi).start()
+    srv = HttpServer(wsgi)
     yield srv
     srv.stop()
 

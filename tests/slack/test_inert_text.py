@@ -21,20 +21,17 @@ from gameday.adapters.slack import replies
 from gameday.domain import execution as ex
 from gameday.domain import messages
 from gameday.domain.approval import ApprovalPolicy
+from gameday.domain.blocks import Message
 from gameday.domain.gates import GateResult
 from gameday.domain.messages import (
-    Message,
     RunBrief,
-    code,
     decided_message,
-    escape_mrkdwn,
     gameday_announcement,
-    join_md,
-    md,
     monkey_heads_up,
     running_message,
     thread_note,
 )
+from gameday.domain.mrkdwn import code, date_token, escape_mrkdwn, join_md, md
 from gameday.domain.run_mode import RunMode
 from gameday.domain.run_policy import Briefing
 from gameday.domain.runs import (
@@ -399,9 +396,10 @@ def test_templates_are_literals_we_wrote(name: str) -> None:
         assert isinstance(first.value, str), f"{path}:{call.lineno}: needs a literal"
 
 
-def test_only_the_messages_module_makes_mrkdwn_directly() -> None:
+def test_only_the_text_rules_make_mrkdwn_directly() -> None:
+    """Mrkdwn is built in the module that escapes and in the one that lays out blocks."""
     made = {path.name for path, _ in _calls("Mrkdwn")}
-    assert made == {"messages.py"}
+    assert made == {"mrkdwn.py", "blocks.py"}
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
@@ -415,7 +413,7 @@ def test_markup_given_as_a_plain_str_is_shown_inert(attack: str) -> None:
 
 def test_our_own_mentions_and_dates_stay() -> None:
     message = thread_note(
-        md("approved for {}", messages.date_token(AT, ZONE)), actor="UOURSA", user_text="<@U1>"
+        md("approved for {}", date_token(AT, ZONE)), actor="UOURSA", user_text="<@U1>"
     )
     assert message.text.startswith("<@UOURSA> approved for <!date^")
     assert message.blocks[1]["text"] == {"type": "plain_text", "text": "<@U1>", "emoji": False}

@@ -9,19 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gameday.domain.approval import ApprovalPolicy
+from gameday.domain.blocks import ACTION_ID
 from gameday.domain.messages import (
-    ACTION_ID,
     RunBrief,
-    date_token,
     decided_message,
-    escape_mrkdwn,
-    format_when,
     gameday_announcement,
-    mention,
     monkey_heads_up,
     running_message,
     thread_note,
 )
+from gameday.domain.mrkdwn import date_token, escape_mrkdwn, format_when, mention
 from gameday.domain.runs import Run, RunKind, RunState
 
 AT = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)

@@ -14,10 +14,9 @@ from gameday.domain.messages import (
     brief_from_snapshot,
     brief_snapshot,
     gameday_announcement,
-    link,
     monkey_heads_up,
-    run_page,
 )
+from gameday.domain.mrkdwn import link, run_page
 from gameday.domain.runs import Run, RunKind, RunState
 from gameday.services.briefs import CatalogBriefs
 from gameday.services.catalog import Catalog

@@ -12,7 +12,14 @@ from sqlalchemy import Connection, Engine, Row, insert
 from gameday.adapters.db.engine import READ_ONLY
 from gameday.adapters.db.tables import outbox, run_events, runs
 from gameday.domain.errors import InvalidInput
-from gameday.domain.runs import OutboxItem, OutgoingMessage, Run, RunKind, RunState
+from gameday.domain.runs import (
+    MessageKind,
+    OutboxItem,
+    OutgoingMessage,
+    Run,
+    RunKind,
+    RunState,
+)
 
 __all__ = ["outbox", "run_events", "runs"]
 
@@ -67,7 +74,7 @@ def outbox_item_from(row: Row[Any]) -> OutboxItem:
             text=row.text,
             blocks=row.blocks,
             thread_of_run=row.run_id,
-            kind=row.kind,
+            kind=MessageKind(row.kind),
         ),
         created_at=row.created_at,
         attempts=row.attempts,

@@ -9,22 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gameday.domain.messages import (
-    MAX_BLOCKS,
-    Block,
-    Message,
-    Mrkdwn,
-    code,
-    date_token,
-    format_when,
-    join_md,
-    line_sections,
-    md,
-    mention,
-    mrkdwn,
-    plain,
-    section,
-)
+from gameday.domain.blocks import MAX_BLOCKS, Block, Message, line_sections, mrkdwn, plain, section
+from gameday.domain.mrkdwn import Mrkdwn, code, date_token, format_when, join_md, md, mention
 from gameday.domain.runs import Run, RunEvent
 from gameday.services.chatops import JournalView, Operators, ScheduleLine, Status
 

@@ -13,8 +13,9 @@ from slack_bolt import Ack, App, Respond
 from gameday.adapters.slack import replies
 from gameday.adapters.slack.deps import SlackDeps
 from gameday.domain.approval import ApprovalRefused
+from gameday.domain.blocks import ACTION_ID, Message
 from gameday.domain.errors import GamedayError
-from gameday.domain.messages import ACTION_ID, Message, md
+from gameday.domain.mrkdwn import md
 from gameday.domain.runs import Decision
 
 

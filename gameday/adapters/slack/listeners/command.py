@@ -18,8 +18,9 @@ from slack_bolt import Ack, App, Respond
 from gameday.adapters.slack import replies
 from gameday.adapters.slack.deps import SlackDeps
 from gameday.domain.approval import ApprovalRefused
+from gameday.domain.blocks import Message
 from gameday.domain.errors import GamedayError, InvalidInput
-from gameday.domain.messages import Message, md
+from gameday.domain.mrkdwn import md
 from gameday.domain.runs import Decision
 from gameday.services.chatops import NotAnOperator
 
