@@ -26,8 +26,8 @@ from gameday.domain.durations import format_duration
 from gameday.domain.errors import GamedayError, InvalidInput
 from gameday.domain.execution import DEFAULT_TIMEOUT
 from gameday.domain.runs import Pause
-from gameday.services.outlook import (
-    Outlook,
+from gameday.services.outlook import Outlook
+from gameday.services.outlook_items import (
     approval_text,
     approvers_of,
     gameday_policy,

@@ -29,8 +29,8 @@ from gameday.domain.specs import GamedaySpec, MonkeySpec
 from gameday.domain.windows import Window
 from gameday.services.catalog import Catalog
 from gameday.services.history import MAX_HISTORY_LIMIT, parse_state
-from gameday.services.outlook import (
-    Outlook,
+from gameday.services.outlook import Outlook
+from gameday.services.outlook_items import (
     Planned,
     Shift,
     approval_text,
