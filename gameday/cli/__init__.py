@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     # Docstrings are wrapped paragraphs: markdown joins their lines, as a reader expects.
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
 )
 
 

@@ -7,11 +7,14 @@ import signal
 import threading
 from functools import partial
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import SecretStr
 
 from gameday.cli.context import state_from
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 log = logging.getLogger("gameday.serve")
 
