@@ -4,7 +4,8 @@ CLI start-up next to `chaos --help`.
     python -m bench serve [--occurrences 20] [--every 0.5] [--schedules 100] [--repeat 5]
 
 Each result is one JSON line: scheduler lag p50/p99 (planned instant to the run's claim,
-target p99 < 1 s), idle RSS with SCHEDULES schedules (target < 150 MB), start-up to ready
+target p99 < 1 s), idle RSS with SCHEDULES schedules after a restart (target < 100 MB; the first start,
+which also migrates the database, is printed beside it), start-up to ready
 (target < 3 s), and `gameday --help` / `chaos --help` wall time (median of REPEAT).
 Runs on a temporary SQLite home in dry run; nothing touches a cluster.
 """
@@ -171,10 +172,18 @@ def idle(schedules: int) -> Iterable[dict[str, Any]]:
         with _serve(home) as (proc, _port, ready_after):
             time.sleep(3)  # idle: nothing due; let start-up garbage settle
             rss = _rss_mb(proc.pid)
-        # A second start on the same (now migrated) database, as after a restart.
-        with _serve(home) as (_proc, _port, warm_ready):
-            pass
-    yield {"metric": "idle_rss_mb", "schedules": schedules, "value": round(rss, 1), "target": 150}
+        # A second start on the same (now migrated) database, as after a restart: the
+        # steady state of a deployed service, which never loads the migration tool.
+        with _serve(home) as (proc, _port, warm_ready):
+            time.sleep(3)
+            warm_rss = _rss_mb(proc.pid)
+    yield {
+        "metric": "idle_rss_mb",
+        "schedules": schedules,
+        "first_start": round(rss, 1),
+        "value": round(warm_rss, 1),
+        "target": 100,
+    }
     yield {
         "metric": "startup_to_ready_seconds",
         "schedules": schedules,
