@@ -4,9 +4,9 @@ CLI start-up next to `chaos --help`.
     python -m bench serve [--occurrences 20] [--every 0.5] [--schedules 100] [--repeat 5]
 
 Each result is one JSON line: scheduler lag p50/p99 (planned instant to the run's claim,
-target p99 < 1 s), idle RSS with SCHEDULES schedules after a restart (target < 100 MB; the first start,
-which also migrates the database, is printed beside it), start-up to ready
-(target < 3 s), and `gameday --help` / `chaos --help` wall time (median of REPEAT).
+target p99 < 1 s), idle RSS with SCHEDULES schedules after a restart (target < 100 MB;
+the first start, which also migrates the database, is printed beside it), start-up to
+ready (target < 3 s), and `gameday --help` / `chaos --help` wall time (median of REPEAT).
 Runs on a temporary SQLite home in dry run; nothing touches a cluster.
 """
 

@@ -93,7 +93,9 @@ class Settings(BaseSettings):
         default=None, description="bearer token /metrics requires; open without it"
     )
     alerts_token: SecretStr | None = Field(
-        default=None, description="bearer token POST /alerts (Alertmanager webhook) requires"
+        default=None,
+        description="bearer token POST /alerts (Alertmanager's webhook) requires; open without "
+        "it (it can only record alerts on running drills)",
     )
     public_url: str | None = Field(
         default=None,

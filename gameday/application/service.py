@@ -18,6 +18,7 @@ from gameday.adapters.observability.metrics import Metrics
 from gameday.adapters.scheduling.leader import Elector, LeaderLoop
 from gameday.adapters.scheduling.queue import ApschedulerQueue
 from gameday.adapters.scheduling.starter import ThreadedStarter
+from gameday.domain.alert_webhook import IncomingAlert
 from gameday.domain.errors import GamedayError
 from gameday.domain.fire_guards import PlannedOccurrence, ScheduleRules
 from gameday.services.overview import Sources
@@ -68,13 +69,16 @@ class Entrances:
     """How people and tools reach the service besides its schedule: the Slack WSGI app
     for POST /slack/events, the Bolt app itself (for the web app's Flask adapter) and a
     Socket Mode handler (None when Slack is not configured), the kill switch for POST /halt
-    (actor, reason) -> what happened, and what the read-only web pages read."""
+    (actor, reason) -> what happened, what the read-only web pages read, and the drills'
+    alert recorder for POST /alerts."""
 
     slack_wsgi: Callable[..., Any] | None = None
     slack_socket: Any | None = None
     halt: Callable[[str, str | None], str] | None = None
     slack_app: Any | None = None
     pages: Sources | None = None
+    # Records Alertmanager's alerts on running drills, for POST /alerts.
+    alerts: Callable[[Sequence[IncomingAlert]], int] | None = None
 
 
 class Service:

@@ -63,6 +63,7 @@ def _register() -> None:
     from gameday.cli import (
         commands_control,
         commands_db,
+        commands_drills,
         commands_gates,
         commands_journal,
         commands_monkey,
@@ -79,6 +80,7 @@ def _register() -> None:
         commands_runs,
         commands_control,
         commands_journal,
+        commands_drills,
         commands_monkey,
         commands_gates,
         commands_run,

@@ -24,15 +24,16 @@ def history_command(
     """List runs, newest planned time first."""
     from rich.table import Table
 
-    from gameday.services.history import history, parse_state, run_dict
+    from gameday.services.history import history, history_json, parse_state
 
     wanted = parse_state(state) if state is not None else None
     settings = settings_of(ctx)
     zone = zone_of(settings)
     with database_of(ctx) as db:
         runs = history(db.runs, schedule=schedule, state=wanted, limit=limit)
+        listed = history_json(db.runs, runs) if as_json else []
     if as_json:
-        print_json([run_dict(r) for r in runs])
+        print_json(listed)
         return
     if not runs:
         typer.echo("no runs match" if schedule or wanted else "no runs recorded yet")

@@ -112,6 +112,8 @@ def serve(
         halt_token=token,
         site=site,
         metrics_token=_secret(settings.metrics_token),
+        alerts=entrances.alerts,
+        alerts_token=_secret(settings.alerts_token),
     )
     # Listen before anything is scheduled: a port in use must stop the start, not a
     # service that already leads.
@@ -131,10 +133,11 @@ def serve(
         service.stop(grace=0)
         raise
     log.info(
-        "listening on %s (/healthz, /readyz, /metrics%s%s%s)",
+        "listening on %s (/healthz, /readyz, /metrics%s%s%s%s)",
         server.url,
         ", /slack/events" if entrances.slack_app or entrances.slack_wsgi else "",
         ", POST /halt" if token else "",
+        ", POST /alerts" if entrances.alerts else "",
         ", pages and /calendar.ics" + (" (token required)" if settings.web_token else "")
         if site is not None
         else "",

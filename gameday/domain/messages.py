@@ -29,6 +29,7 @@ from gameday.domain.blocks import (
     plain_sections,
     section,
 )
+from gameday.domain.drills import DrillFigures
 from gameday.domain.mrkdwn import (
     Mrkdwn,
     date_token,
@@ -260,3 +261,55 @@ def thread_note(text: Mrkdwn, *, actor: str | None = None, user_text: str | None
         blocks += plain_sections(user_text)
         fallback = md("{}: {}", head, user_text)
     return Message(fallback, blocks)
+
+
+_VERDICT_ICONS = {
+    "met": md(":white_check_mark:"),
+    "missed": md(":x:"),
+    "none": md(":heavy_minus_sign:"),
+}
+
+
+def drill_outcome(figures: DrillFigures) -> Message:
+    """A drill's outcome for its thread: time to detect, acknowledge and resolve, each
+    against its target (met / missed / none), how it was detected and who took part."""
+
+    def figure(label: str, value: float | None, target: float, verdict: str) -> Mrkdwn:
+        shown = "—" if value is None else _seconds(value)
+        return md(
+            "{} {} {} (target {}): {}",
+            _VERDICT_ICONS.get(verdict, md(":grey_question:")),
+            label,
+            shown,
+            _seconds(target),
+            verdict,
+        )
+
+    lines = [
+        md(":stopwatch: *drill outcome*"),
+        figure("detect", figures.ttd_s, figures.detect_within_s, figures.detect),
+        figure("acknowledge", figures.tta_s, figures.detect_within_s, figures.acknowledge),
+        figure("resolve", figures.ttr_s, figures.resolve_within_s, figures.resolve),
+    ]
+    if figures.fault_started_at is None:
+        lines.append(md("the fault never started: nothing was measured"))
+    elif figures.detected_by == "alert":
+        names = ", ".join(dict.fromkeys(a.name for a in figures.alerts))
+        lines.append(md("detected by an alert ({})", names))
+    elif figures.detected_by == "ack":
+        lines.append(md("no matching alert fired: detected by the first ack"))
+    if figures.participants:
+        lines.append(md("participants: {}", join_md(", ", map(mention, figures.participants))))
+    text = join_md("\n", lines)
+    blocks: list[Block] = [section(text)]
+    if figures.resolve_note:
+        blocks += plain_sections(f"resolve note: {figures.resolve_note}")
+    return Message(text, blocks)
+
+
+def _seconds(value: float) -> str:
+    whole = round(value)
+    if whole < 120:
+        return f"{value:.1f}s" if value < 10 else f"{whole}s"
+    minutes, seconds = divmod(whole, 60)
+    return f"{minutes}m{seconds:02d}s" if seconds else f"{minutes}m"

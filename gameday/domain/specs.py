@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from gameday.domain.drill_specs import DrillField
 from gameday.domain.gate_specs import GateSpec, GatesSpec, unique_gates
 from gameday.domain.kill_mode import KillMode
 from gameday.domain.protection import PROTECTED_NAMESPACES as PROTECTED_NAMESPACES
@@ -228,7 +229,7 @@ class GamedaySpec(SpecModel):
     )
     approval: ApprovalSpec | None = None
     channel: str | None = None
-    drill: bool = False
+    drill: DrillField = None
     gates: list[GateSpec] = Field(default_factory=list)
 
     @field_validator("gates")
@@ -306,6 +307,7 @@ class RunbookExtension(SpecModel):
     timeout: Duration = timedelta(minutes=30)
     rollback_strategy: RollbackStrategy = "always"
     description: str | None = None
+    drill: DrillField = None
     gates: list[GateSpec] = Field(default_factory=list)
 
     @field_validator("gates")

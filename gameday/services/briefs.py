@@ -14,7 +14,7 @@ from gameday.domain.approval import ApprovalPolicy
 from gameday.domain.errors import NotFound
 from gameday.domain.messages import RunBrief
 from gameday.domain.mrkdwn import run_page
-from gameday.domain.run_policy import Briefing, approval_for, channel_for
+from gameday.domain.run_policy import Briefing, approval_for, channel_for, drill_for
 from gameday.domain.runs import Run
 from gameday.domain.specs import ApprovalSpec, GamedaySpec, MonkeySpec, Runbook
 from gameday.services.catalog import Catalog
@@ -100,7 +100,7 @@ class CatalogBriefs:
             summary,
             None,
             policy_of(policy_spec),
-            drill=bool(spec.drill) if spec else False,
+            drill=drill_for(spec, runbook) is not None,
         )
         return Briefing(brief, channel)
 

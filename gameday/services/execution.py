@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gameday.domain import execution as ex
+from gameday.domain.drills import DRILL_RESOLVED
 from gameday.domain.errors import GamedayError, IllegalTransition, InvalidInput
 from gameday.domain.execution import WorkerRef
 from gameday.domain.fire_guards import kill_switch_reason, kill_switch_refusal
@@ -170,17 +171,21 @@ def watch_run(
     leaves the run `aborted` (it was halted or timed out) or `failed`, with the reason.
     With `control`, the kill switch is watched too: once engaged, the run is halted (as
     `halt_run` does) unless a halt was already asked for. A run this watch has to end
-    itself tells its channel with `end_messages`.
+    itself tells its channel with `end_messages`. A drill's first `drill_resolved` event
+    asks the worker to end the method (`Workers.resolve`), once.
     """
     deadline = clock.now() + timeout
     seen = 0
     stopping = False
     switch_seen = False
+    resolve = "none"  # none -> asked (an event says so) -> sent (the worker was told)
 
     def drain() -> None:
-        nonlocal seen
+        nonlocal seen, resolve
         for event in runs.events(run_id, after_seq=seen):
             seen = event.seq
+            if event.type == DRILL_RESOLVED and resolve == "none":
+                resolve = "asked"
             on_event(event)
 
     while True:
@@ -194,6 +199,9 @@ def watch_run(
                 drain()
             return run
         assert worker is not None
+        if resolve == "asked":
+            resolve = "sent"
+            workers.resolve(worker, run_id)
         if control is not None and not switch_seen:
             engaged, why = control.kill_switch()
             if engaged:

@@ -5,13 +5,14 @@ Shared by the CLI and chat so both show the same facts under the same stable key
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gameday.domain.drills import DrillFigures, figures_of
 from gameday.domain.errors import InvalidInput
 from gameday.domain.ports import RunRepository
-from gameday.domain.runs import Approval, Note, Run, RunEvent, RunState
+from gameday.domain.runs import Approval, Note, Run, RunEvent, RunKind, RunState
 
 MAX_HISTORY_LIMIT = 1000
 
@@ -36,6 +37,39 @@ def history(
     if not 1 <= limit <= MAX_HISTORY_LIMIT:
         raise InvalidInput(f"--limit must be between 1 and {MAX_HISTORY_LIMIT}, not {limit}")
     return runs.list_runs(schedule=schedule, state=state, limit=limit)
+
+
+def drills_of(runs: RunRepository, listed: Sequence[Run]) -> dict[int, DrillFigures]:
+    """The drill figures of the runs in `listed` that are drills (started GameDays whose
+    start recorded a drill), by run id."""
+    found: dict[int, DrillFigures] = {}
+    for run in listed:
+        if run.kind is RunKind.GAMEDAY and run.state in _STARTED:
+            figures = figures_of(runs.events(run.id))
+            if figures is not None:
+                found[run.id] = figures
+    return found
+
+
+def history_json(runs: RunRepository, listed: Sequence[Run]) -> list[dict[str, Any]]:
+    """Runs as `gameday history --json` prints them (and the runs page serves them): each
+    run's keys plus `drill`, a drill's figures or null."""
+    drills = drills_of(runs, listed)
+    return [
+        {**run_dict(r), "drill": drills[r.id].to_json() if r.id in drills else None} for r in listed
+    ]
+
+
+_STARTED = frozenset(
+    {
+        RunState.RUNNING,
+        RunState.COMPLETED,
+        RunState.DEVIATED,
+        RunState.FAILED,
+        RunState.ABORTED,
+        RunState.INTERRUPTED,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ Rules:
 - A run without a Chaos Toolkit journal (a monkey kill, a skipped or rejected run) gets a
   journal-shaped document: empty `run`, `rollbacks` and `steady_states`, and a `status`
   mapped from the run's state (see `status_for`).
+- A drill's figures are the section's `drill` object (time to detect, acknowledge and
+  resolve against their targets, responders, alerts, participants); null otherwise.
 - The `gameday` section goes through `mask` (the secret values of the run's runbook, as
   far as they can be known), so nothing added here brings a secret back.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gameday.domain.drills import figures_of
 from gameday.domain.ports import Outbox, RunRepository
 from gameday.domain.runs import OutboxItem, Run, RunKind, RunState
 from gameday.services.history import RunJournal, journal_dict, journal_of
@@ -91,7 +94,14 @@ def gameday_section(export: JournalExport) -> dict[str, Any]:
         ],
         "events": data["events"],
         "notes": data["notes"],
+        # A drill's figures (see gameday.domain.drills); None when the run is not one.
+        "drill": _drill(export.journal),
     }
+
+
+def _drill(journal: RunJournal) -> dict[str, Any] | None:
+    figures = figures_of(journal.events)
+    return figures.to_json() if figures is not None else None
 
 
 def _iso(at: datetime | None) -> str | None:

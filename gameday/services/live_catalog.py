@@ -7,8 +7,10 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from gameday.domain.drills import DrillSpec
 from gameday.domain.errors import GamedayError
 from gameday.domain.execution import DEFAULT_TIMEOUT
+from gameday.domain.run_policy import drill_for
 from gameday.domain.runs import Run
 from gameday.services.catalog import Catalog
 from gameday.services.execution import timeout_of
@@ -38,6 +40,20 @@ class LiveCatalog:
         """The planned occurrences from `now` on, soonest first."""
         with self._lock:
             return [o for o in self._upcoming if o.at >= now]
+
+    def drill_of(self, run: Run) -> DrillSpec | None:
+        """A GameDay run's drill as the specs say now (its schedule's `drill`, else its
+        runbook's); None when it is not a drill or its specs are gone."""
+        catalog = self()
+        try:
+            spec = catalog.schedule(run.schedule) if run.schedule else None
+        except GamedayError:
+            spec = None
+        try:
+            runbook = catalog.runbook(run.runbook) if run.runbook else None
+        except GamedayError:
+            runbook = None
+        return drill_for(spec, runbook)
 
     def timeout_of(self, run: Run) -> timedelta:
         """A GameDay run's time limit from its runbook as the specs say now (the runbook's

@@ -31,6 +31,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from gameday.domain import execution as ex
+from gameday.domain.drills import RECORD_KEY as DRILL_RECORD_KEY
+from gameday.domain.drills import DrillSpec
 from gameday.domain.errors import GamedayError, IllegalTransition
 from gameday.domain.execution import WorkerRef
 from gameday.domain.fire_guards import kill_switch_reason
@@ -92,6 +94,7 @@ class RunFlow:
         kills: KillCarrier | None = None,
         gates: GateKeeper | None = None,
         metrics: MetricsSink | None = None,
+        drill_of: Callable[[Run], DrillSpec | None] | None = None,
     ) -> None:
         self._runs = runs
         self._control = control
@@ -105,6 +108,7 @@ class RunFlow:
         self._kills = kills
         self._gates = gates
         self._metrics = metrics
+        self._drill_of = drill_of
 
     @property
     def live(self) -> bool:
@@ -151,6 +155,11 @@ class RunFlow:
         mode = self.mode_of(run)
         as_run = replace(run, dry_run=mode.dry_run, state=RunState.RUNNING)
         record: dict[str, Any] = {"dry_run": mode.dry_run, "mode": mode.reason, "thread": None}
+        # A drill's settings travel with its start, like its brief: the worker, acks,
+        # alerts and the outcome read them there, whatever the specs say later.
+        drill = self._drill_of(run) if self._drill_of is not None else None
+        if drill is not None:
+            record[DRILL_RECORD_KEY] = drill.to_json()
         messages: list[OutgoingMessage] = []
         if self._updates is not None:
             info = self._updates.briefing(as_run)

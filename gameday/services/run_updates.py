@@ -18,12 +18,14 @@ from datetime import timedelta
 from typing import Any
 
 from gameday.domain import execution as ex
+from gameday.domain.drills import figures_of
 from gameday.domain.durations import format_duration
 from gameday.domain.gates import GateResult
 from gameday.domain.messages import (
     RunBrief,
     brief_from_snapshot,
     decided_message,
+    drill_outcome,
     running_message,
     thread_note,
 )
@@ -116,8 +118,9 @@ _SERVICE_ACTORS = ("worker", "gameday", "scheduler")
 class RunUpdates:
     """Builds the Slack side of a run's life after its approval."""
 
-    def __init__(self, briefing: BriefSource) -> None:
+    def __init__(self, briefing: BriefSource, *, runs: RunRepository | None = None) -> None:
         self._briefing = briefing
+        self._runs = runs  # with it, a drill's outcome joins its end messages
 
     def briefing(self, run: Run) -> Briefing:
         """The brief and channel the run's messages use."""
@@ -198,7 +201,7 @@ class RunUpdates:
             line = md("{}, dry run: nothing was changed", line)
         if info.brief.page:
             line = md("{} · {}", line, link(info.brief.page, "postmortem"))
-        return [
+        messages = [
             decided_message(info.brief, outcome).outgoing(
                 info.channel, run_id=run.id, kind=MessageKind.UPDATE
             ),
@@ -206,6 +209,13 @@ class RunUpdates:
                 info.channel, run_id=run.id, kind=MessageKind.THREAD
             ),
         ]
+        figures = figures_of(self._runs.events(run.id)) if self._runs is not None else None
+        if figures is not None:
+            outcome_note = drill_outcome(figures)
+            messages.append(
+                outcome_note.outgoing(info.channel, run_id=run.id, kind=MessageKind.THREAD)
+            )
+        return messages
 
     def end_messages(self, run: Run, outcome: str, reason: str) -> list[OutgoingMessage]:
         """`messages_for_end` in the shape of `execution.EndMessages`."""
@@ -251,7 +261,7 @@ class RecordedChannel:
 
     def __init__(self, runs: RunRepository, *, default_channel: str) -> None:
         self._runs = runs
-        self._updates = RunUpdates(RecordedBriefs(runs, default_channel=default_channel))
+        self._updates = RunUpdates(RecordedBriefs(runs, default_channel=default_channel), runs=runs)
 
     def _told(self, run: Run) -> bool:
         record = ex.start_record(self._runs.events(run.id))
@@ -260,6 +270,17 @@ class RecordedChannel:
     def end_messages(self, run: Run, outcome: str, reason: str) -> list[OutgoingMessage]:
         """The outcome messages (see RunUpdates.messages_for_end)."""
         return self._updates.end_messages(run, outcome, reason) if self._told(run) else []
+
+    def line_messages(
+        self, run: Run, line: Mrkdwn, actor: str | None = None, detail: str | None = None
+    ) -> list[OutgoingMessage]:
+        """A thread reply: our own `line` by `actor`, then `detail` as inert text; none
+        when the run's start recorded no channel."""
+        if not self._told(run):
+            return []
+        info = self._updates.briefing(run)
+        note = thread_note(line, actor=actor, user_text=detail)
+        return [note.outgoing(info.channel, run_id=run.id, kind=MessageKind.THREAD)]
 
     def event_messages(self, run: Run, event: RunEvent) -> list[OutgoingMessage]:
         """A thread line for a notable event (see RunUpdates.messages_for_event)."""

@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from gameday.adapters.observability.health import Health
 from gameday.web.access import CSP, SECURITY_HEADERS, bearer_matches
+from gameday.web.alerts import ALERTS_PATH, RecordAlerts, alerts_handler
 from gameday.web.halt import HALT_OFF, MAX_HALT_BODY, MAX_HALT_TEXT, Halt, halt_handler
 from gameday.web.pages import Site, register_pages, wants_html
 
@@ -67,8 +68,10 @@ def create_app(
     halt_token: str | None = None,
     site: Site | None = None,
     metrics_token: str | None = None,
+    alerts: RecordAlerts | None = None,
+    alerts_token: str | None = None,
 ) -> Flask:
-    """The WSGI app: /healthz, /readyz, /metrics, /halt, /slack/events (when `slack` is a
+    """The WSGI app: /healthz, /readyz, /metrics, /halt, /alerts, /slack/events (when `slack` is a
     Bolt App, or any WSGI app) and, with `site`, the pages and the calendar feed."""
     app = Flask(__name__, static_folder=None)
 
@@ -97,6 +100,13 @@ def create_app(
     @app.route(HALT_PATH, methods=_ALL_METHODS)
     def halt_view() -> Response:
         status, data, headers = handle_halt(request.environ)
+        return json_response(status, data, headers)
+
+    handle_alerts = alerts_handler(alerts, alerts_token)
+
+    @app.route(ALERTS_PATH, methods=_ALL_METHODS)
+    def alerts_view() -> Response:
+        status, data, headers = handle_alerts(request.environ)
         return json_response(status, data, headers)
 
     _mount_slack(app, slack)

@@ -40,7 +40,7 @@ from gameday.domain.errors import GamedayError, InvalidInput, NotFound, Unavaila
 from gameday.domain.mrkdwn import format_when
 from gameday.domain.runs import RunState
 from gameday.services.calendar_feed import feed_days, feed_events
-from gameday.services.history import run_dict
+from gameday.services.history import history_json
 from gameday.services.journal_export import export_document, export_journal
 from gameday.services.overview import Pages, Sources, history_query
 from gameday.web.access import COOKIE, PageAccess, client, style_csp, without_token
@@ -247,7 +247,8 @@ def register_pages(app: Flask, site: Site) -> None:
         found = site.pages.history(query)
         if as_json:
             # Byte for byte what `gameday history --json` prints.
-            text = json.dumps([run_dict(r) for r in found.runs], indent=2, sort_keys=True)
+            listed = history_json(site.pages.sources.runs, found.runs)
+            text = json.dumps(listed, indent=2, sort_keys=True)
             return Response(
                 text + "\n", mimetype="application/json", headers={"Cache-Control": "no-store"}
             )

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from gameday.adapters.db import Database
     from gameday.adapters.kubernetes.cluster import KubeCluster
     from gameday.domain.kube_requests import RequestPolicy
-    from gameday.domain.ports import Clock, MetricsSink
+    from gameday.domain.ports import Clock, MetricsSink, UserGroups
     from gameday.services.catalog import Catalog, CatalogLoad
+    from gameday.services.drill_acts import DrillActs
     from gameday.services.gatekeeping import GateKeeper
 
 
@@ -167,6 +168,24 @@ def gatekeeper_for(
         catalog=catalog,
         metrics=metrics,
         actor=actor,
+    )
+
+
+def drill_acts_for(
+    settings: Settings,
+    database: Database,
+    *,
+    groups: UserGroups | None = None,
+    is_operator: Callable[[str], bool] | None = None,
+) -> DrillActs:
+    """Acks, resolves and alerts on the drills of this database; their thread lines go to
+    the channel each run's start recorded, through the outbox."""
+    from gameday.services.drill_acts import DrillActs
+    from gameday.services.run_updates import RecordedChannel
+
+    channel = RecordedChannel(database.runs, default_channel=settings.default_channel)
+    return DrillActs(
+        database.runs, thread_line=channel.line_messages, groups=groups, is_operator=is_operator
     )
 
 

@@ -76,7 +76,7 @@ def run_flow_for(
         recorded = RecordedBriefs(
             database.runs, fallback=briefs, default_channel=settings.default_channel
         )
-        updates = RunUpdates(recorded)
+        updates = RunUpdates(recorded, runs=database.runs)
     return RunFlow(
         gates=gatekeeper_for(database, current, actor=actor),
         runs=database.runs,
@@ -85,6 +85,7 @@ def run_flow_for(
         clock=SystemClock(),
         options=FlowOptions(live=live, actor=actor),
         timeout_of=current.timeout_of,
+        drill_of=current.drill_of,
         outbox=database.outbox if updates is not None else None,
         updates=updates,
     )

@@ -102,6 +102,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         clock=chosen,
         options=FlowOptions(live=settings.live, actor=actor),
         timeout_of=catalog.timeout_of,
+        drill_of=catalog.drill_of,
         outbox=database.outbox,
         updates=updates,
         kills=kills,
@@ -171,6 +172,7 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
             slack_wsgi=slack.wsgi_app(),
             slack_socket=slack.socket_mode(),
             halt=slack.deps.chatops.halt_from_tool,
+            alerts=slack.deps.drills.record_alerts if slack.deps.drills else None,
             # Signature checks need the signing secret: no secret, no HTTP endpoint.
             slack_app=slack.app if slack.http_enabled else None,
             pages=Sources(

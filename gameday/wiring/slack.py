@@ -38,6 +38,7 @@ def slack_for(
     from gameday.services.chatops import ChatOps
     from gameday.services.outbox import OutboxDispatcher
     from gameday.services.run_updates import RecordedBriefs, RunUpdates
+    from gameday.wiring import drill_acts_for
 
     chosen = clock or SystemClock()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -72,7 +73,14 @@ def slack_for(
     recorded = RecordedBriefs(
         database.runs, fallback=briefs, default_channel=settings.default_channel
     )
-    deps = SlackDeps(chatops, approvals, RunUpdates(recorded), timezone=settings.timezone)
+    drills = drill_acts_for(settings, database, groups=groups, is_operator=chatops.is_operator)
+    deps = SlackDeps(
+        chatops,
+        approvals,
+        RunUpdates(recorded, runs=database.runs),
+        timezone=settings.timezone,
+        drills=drills,
+    )
     app = None
     secret = settings.slack_signing_secret
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None

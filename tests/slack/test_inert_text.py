@@ -22,10 +22,20 @@ from gameday.domain import execution as ex
 from gameday.domain import messages
 from gameday.domain.approval import ApprovalPolicy
 from gameday.domain.blocks import Message
+from gameday.domain.drills import (
+    ALERT_FIRED,
+    DRILL_ACKED,
+    DRILL_RESOLVED,
+    FAULT_STARTED,
+    DrillFigures,
+    DrillSpec,
+    drill_figures,
+)
 from gameday.domain.gates import GateResult
 from gameday.domain.messages import (
     RunBrief,
     decided_message,
+    drill_outcome,
     gameday_announcement,
     monkey_heads_up,
     running_message,
@@ -210,6 +220,18 @@ def _brief(t: str, actor: str, kind: RunKind = RunKind.GAMEDAY) -> RunBrief:
     return RunBrief(_run(t, actor, kind=kind), t, ZONE, t, t, policy, drill=True)
 
 
+def _figures(t: str, actor: str) -> DrillFigures:
+    """A drill's figures whose alert, participants and note carry hostile text."""
+    alert = {"alertname": t, "labels": {t: t}, "starts_at": (AT + timedelta(seconds=3)).isoformat()}
+    events = [
+        RunEvent(42, 1, AT, FAULT_STARTED, "worker", {}),
+        RunEvent(42, 2, AT + timedelta(seconds=4), ALERT_FIRED, "alertmanager", alert),
+        RunEvent(42, 3, AT + timedelta(seconds=5), DRILL_ACKED, actor, {"by": actor}),
+        RunEvent(42, 4, AT + timedelta(hours=2), DRILL_RESOLVED, t, {"by": t, "note": t}),
+    ]
+    return drill_figures(DrillSpec(responders=(OUR_GROUPS[0],)), events)
+
+
 # -- the property, per place messages are built ---------------------------------------------
 LONG = ["<!channel>" * 5_000, "&" * 45_000, "*_" * 12_000, "<@U123>" + "é" * 3_000]
 
@@ -237,6 +259,7 @@ def test_message_builders_keep_user_text_inert_and_within_limits(t: str, actor: 
         "thread_note": thread_note(md("added a note"), actor=actor, user_text=t),
         "thread_note(md)": thread_note(md("{} said {}", t, code(t)), user_text=t),
         "thread_note(join_md)": thread_note(join_md(", ", [t, escape_mrkdwn(t)])),
+        "drill_outcome": drill_outcome(_figures(t, actor)),
     }
     assert {name.split("(")[0] for name in checks} >= BUILDERS
     for name, message in checks.items():
@@ -323,6 +346,7 @@ BUILDERS = {
     "running_message",
     "decided_message",
     "thread_note",
+    "drill_outcome",
 }
 REPLIES = {
     "help_message",

@@ -28,6 +28,7 @@ from chaoslib.types import Dry
 
 from gameday.adapters.chaostoolkit.redaction import Redactor, secret_values
 from gameday.domain import execution as ex
+from gameday.domain.drills import FAULT_STARTED
 
 log = logging.getLogger("gameday.worker")
 
@@ -104,6 +105,7 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         secrets_source: Any,
         before_start: Callable[[], None] | None = None,
         dry: Any = None,
+        drill: bool = False,
     ) -> None:
         self._writer = writer
         self._redactor = redactor
@@ -113,6 +115,8 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
         self.phase = "setup"
         self.signal_exit_seen = False
         self.rollbacks_finished = False
+        # A drill's fault starts at the method's first action (`fault_started`, once).
+        self._drill_fault_pending = drill
         # By thread: the steady state being judged there (before, after, during) and the
         # activity_finished payloads waiting for its verdict. The continuous hypothesis
         # runs on a thread of its own, alongside the method. Keyed by the thread itself
@@ -255,6 +259,10 @@ class StreamingHandler(RunEventHandler):  # type: ignore[misc]
             for payload in pending:
                 payload["tolerance_met"] = True
             _drain(pending, self.emit)
+        in_method = self.phase == "method" and self._phase_here() == "method"
+        if self._drill_fault_pending and in_method and activity.get("type") == "action":
+            self._drill_fault_pending = False
+            self.emit(FAULT_STARTED, {"activity": activity.get("name")})
         self.emit(
             ex.ACTIVITY_STARTED,
             {

@@ -17,7 +17,9 @@ from gameday.adapters.chaostoolkit import loading
 from gameday.adapters.chaostoolkit import protocol as wp
 from gameday.adapters.chaostoolkit.events import EventWriter, StreamingHandler
 from gameday.adapters.chaostoolkit.redaction import Redactor, configure_logging, secret_values
+from gameday.adapters.chaostoolkit.resolving import MethodResolver
 from gameday.domain import execution as ex
+from gameday.domain.drills import METHOD_RESOLVED, recorded_drill
 from gameday.domain.errors import GamedayError
 from gameday.domain.outcome import chaos_status, exit_code_for, state_for
 from gameday.domain.runs import Run, RunState
@@ -71,6 +73,8 @@ def execute(worker: Worker, run: Run) -> int:
     writer = EventWriter(worker.appender(run))
     refused: list[str] = []
     uninstall = worker.deps.install_guard(dry, _on_refused(writer, refused))
+    drill = recorded_drill(ex.start_record(events)) is not None
+    resolver = MethodResolver(lambda when: writer.put(METHOD_RESOLVED, {"when": when}))
 
     class _Runner(Runner):  # type: ignore[misc]
         # chaoslib logs the experiment's title, with secrets substituted, right after
@@ -80,8 +84,10 @@ def execute(worker: Worker, run: Run) -> int:
             redactor.add(secret_values(self.secrets))
 
     try:
-        with _Runner(ssh_strategy, Schedule()) as runner:
-            handler = StreamingHandler(writer, redactor, runner, before_start=worker.stop_if_halted)
+        with resolver.installed(), _Runner(ssh_strategy, Schedule()) as runner:
+            handler = StreamingHandler(
+                writer, redactor, runner, before_start=worker.stop_if_halted, drill=drill
+            )
             runner.register_event_handler(handler)
             try:
                 worker.stop_if_halted()
@@ -104,7 +110,7 @@ def execute(worker: Worker, run: Run) -> int:
         journal["gameday"] = {"dry_run": True, "controls_skipped": skipped_controls}
     stored = redactor.data(journal)
     worker.runs.store_journal(run.id, stored)
-    return exit_code_for(_end(worker, run, stored, refused))
+    return exit_code_for(_end(worker, run, stored, refused, resolved=resolver.requested))
 
 
 def _controls(
@@ -139,7 +145,9 @@ def _on_refused(writer: EventWriter, refused: list[str]) -> OnRefused:
     return refuse
 
 
-def _end(worker: Worker, run: Run, stored: Mapping[str, Any], refused: list[str]) -> RunState:
+def _end(
+    worker: Worker, run: Run, stored: Mapping[str, Any], refused: list[str], *, resolved: bool
+) -> RunState:
     lost = worker.orphaned()
     events = worker.runs.events(run.id)
     halted = lost and any(e.type in ex.STOP_REQUESTS for e in events)
@@ -153,6 +161,9 @@ def _end(worker: Worker, run: Run, stored: Mapping[str, Any], refused: list[str]
     stop = ex.last_stop_request(events)
     if state is RunState.ABORTED and stop is not None:
         reason = f"{ex.describe_stop(stop)}; {_rollbacks_summary(stored)}"
+    elif resolved and state in (RunState.COMPLETED, RunState.DEVIATED):
+        reason = f"{reason}; the drill was resolved: the method ended, {_rollbacks_summary(stored)}"
+        payload["drill_resolved"] = True
     if refused:
         state = RunState.ABORTED if state is not RunState.INTERRUPTED else state
         reason = f"stopped: gameday refused a Kubernetes request ({refused[0]})"

@@ -9,7 +9,10 @@ flags mean, what its exit codes say and which signals it understands.
   means the supervisor is gone (or let the worker go): the worker interrupts its run with
   rollbacks and ends it `interrupted`.
 - Signals: SIGUSR1 halts (chaoslib interrupts the activity, the rollbacks play); SIGTERM
-  is the first step of a hard stop.
+  is the first step of a hard stop; SIGWINCH resolves a drill (its method ends, the
+  steady state after it is judged and the rollbacks play; see `resolving`). SIGWINCH
+  because chaoslib claims SIGUSR1, SIGUSR2 and SIGTERM, and its default action is to do
+  nothing: one that reaches a worker not listening for it (yet) is harmless.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ ROLLBACKS_ONLY = "--rollbacks-only"
 
 HALT_SIGNAL = signal.SIGUSR1
 STOP_SIGNAL = signal.SIGTERM
+RESOLVE_SIGNAL = signal.SIGWINCH
 
 # Exit codes: 0 completed, 1 deviated or failed, 2 aborted, interrupted or not runnable,
 # 3 an unexpected error (the supervisor records the run's end).

@@ -28,6 +28,7 @@ from pathlib import Path
 from gameday.adapters.chaostoolkit.protocol import (
     HALT_SIGNAL,
     LIFELINE,
+    RESOLVE_SIGNAL,
     ROLLBACKS_ONLY,
     STANDBY,
     STOP_SIGNAL,
@@ -197,6 +198,10 @@ class ProcessWorkers:
     def halt(self, worker: WorkerRef, run_id: int) -> bool:
         """SIGUSR1: chaoslib interrupts the current activity and plays the rollbacks."""
         return self._signal(worker, run_id, HALT_SIGNAL)
+
+    def resolve(self, worker: WorkerRef, run_id: int) -> bool:
+        """RESOLVE_SIGNAL: the worker ends the drill's method and carries on from there."""
+        return self._signal(worker, run_id, RESOLVE_SIGNAL)
 
     def hard_stop(self, worker: WorkerRef, run_id: int, *, grace: timedelta) -> None:
         """SIGTERM (chaoslib interrupts, rollbacks may still play), then SIGKILL once

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gameday.services.approvals import ApprovalService
 from gameday.services.chatops import ChatOps
+from gameday.services.drill_acts import DrillActs
 from gameday.services.run_updates import RunUpdates
 
 
@@ -17,3 +18,4 @@ class SlackDeps:
     approvals: ApprovalService
     updates: RunUpdates
     timezone: str = "UTC"
+    drills: DrillActs | None = None  # ack and resolve (None: not offered)

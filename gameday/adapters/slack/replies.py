@@ -33,6 +33,8 @@ USAGE = (
     ("history [n]", "the last n finished runs (default 10)"),
     ("journal RUN", "what happened in a run"),
     ("note RUN text", "add a note to a run's journal"),
+    ("ack RUN", "acknowledge a running drill (we noticed)"),
+    ("resolve RUN [note]", "resolve a running drill: its method ends, the rollbacks play"),
 )
 # Room for the head and tail blocks of a reply around its list sections.
 _LIST_BLOCKS = MAX_BLOCKS - 15

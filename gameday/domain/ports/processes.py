@@ -36,6 +36,11 @@ class Workers(Protocol):
         False when the worker is already gone."""
         ...
 
+    def resolve(self, worker: WorkerRef, run_id: int) -> bool:
+        """End a drill's method early (responders resolved it): the steady state after the
+        method is judged and the rollbacks play; False when the worker is already gone."""
+        ...
+
     def hard_stop(self, worker: WorkerRef, run_id: int, *, grace: timedelta) -> None:
         """SIGTERM, then SIGKILL if still alive after `grace`; returns once it is gone."""
         ...

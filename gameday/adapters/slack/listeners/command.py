@@ -2,7 +2,8 @@
 
 Reads and quick writes answer in the ack itself (the app processes before responding, so
 the reply is the HTTP response). What may ask Slack for user group members acks at once and
-answers through the response URL from a lazy listener: approve/reject always, and the
+answers through the response URL from a lazy listener: approve/reject and a drill's
+ack/resolve always, and the
 operators' commands (run, resume, pause, unpause) when the person is not an operator by
 user id but an operator group might hold them.
 """
@@ -17,6 +18,7 @@ from slack_bolt import Ack, App, Respond
 
 from gameday.adapters.slack import replies
 from gameday.adapters.slack.deps import SlackDeps
+from gameday.adapters.slack.listeners import drills
 from gameday.domain.approval import ApprovalRefused
 from gameday.domain.blocks import Message
 from gameday.domain.errors import GamedayError, InvalidInput
@@ -25,7 +27,7 @@ from gameday.domain.runs import Decision
 from gameday.services.chatops import NotAnOperator
 
 log = logging.getLogger(__name__)
-LAZY = frozenset({"approve", "reject"})
+LAZY = frozenset({"approve", "reject"}) | drills.SUBCOMMANDS
 OPERATORS_ONLY = frozenset({"run", "resume", "pause", "unpause"})
 
 
@@ -82,6 +84,8 @@ def answer(deps: SlackDeps, sub: str, rest: str, user: str) -> Message:
         "note": lambda: _note(deps, rest, user),
         "approve": lambda: _decide(deps, rest, user, Decision.APPROVE),
         "reject": lambda: _decide(deps, rest, user, Decision.REJECT),
+        "ack": lambda: drills.answer(deps, sub, rest, user),
+        "resolve": lambda: drills.answer(deps, sub, rest, user),
     }
     handler = handlers.get(sub)
     if handler is None:
