@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import Any
 
+from gameday.domain.timeline_chart import TimelineChart
+from gameday.domain.trend_chart import TrendChart, TrendPoint, trend_chart
 from gameday.services.journal_export import GAMEDAY_KEY
+from gameday.services.postmortem_chart import ChartRow, chart_of, chart_rows
+from gameday.services.postmortem_people import DrillView, action_items, drill_view, participants
+from gameday.services.postmortem_probes import ProbeRow, probe_rows
 
 DETAIL_LIMIT = 200
 
@@ -79,6 +85,17 @@ class Postmortem:
     announcements: list[Line]
     notes: list[Line]
     gates: list[Line]
+    chart: TimelineChart | None = None
+    chart_rows: list[ChartRow] = field(default_factory=list)
+    chart_start: str = "-"  # the chart's first instant, for the table's times
+    probes: list[ProbeRow] = field(default_factory=list)
+    drill: DrillView | None = None
+    trend: TrendChart | None = None
+    trend_points: list[TrendPoint] = field(default_factory=list)
+    action_items: list[Line] = field(default_factory=list)
+    participants: list[str] = field(default_factory=list)
+    # The stored Chaos Toolkit journal as indented JSON (the appendix); None without one.
+    raw_journal: str | None = None
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -207,13 +224,24 @@ def _chaos_status(document: Mapping[str, Any]) -> str:
     return status if isinstance(status, str) and status else "unknown"
 
 
-def postmortem_of(document: Mapping[str, Any], zone: tzinfo) -> Postmortem:
-    """The postmortem of an exported journal document, times shown in `zone`."""
+def _raw_journal(document: Mapping[str, Any]) -> str:
+    stored = {k: v for k, v in document.items() if k != GAMEDAY_KEY}
+    return json.dumps(stored, indent=2, ensure_ascii=False, default=str)
+
+
+def postmortem_of(
+    document: Mapping[str, Any], zone: tzinfo, trend: Sequence[TrendPoint] = ()
+) -> Postmortem:
+    """The postmortem of an exported journal document, times shown in `zone`; `trend` is
+    the runbook's recent runs (see gameday.services.postmortem_trend), oldest first."""
     section = _mapping(document.get(GAMEDAY_KEY))
     run = _mapping(section.get("run"))
     experiment = _mapping(document.get("experiment"))
     steady = _mapping(document.get("steady_states"))
-    events = section.get("events") or []
+    events = [e for e in section.get("events") or [] if isinstance(e, Mapping)]
+    has_journal = bool(section.get("has_chaostoolkit_journal"))
+    chart = chart_of(document, events, zone)
+    shown = partial(when, zone=zone)
     return Postmortem(
         title=_text(experiment.get("title")) or f"run {run.get('id')}",
         run_id=int(run.get("id") or 0),
@@ -232,7 +260,7 @@ def postmortem_of(document: Mapping[str, Any], zone: tzinfo) -> Postmortem:
         ended=when(document.get("end"), zone),
         duration=seconds(document.get("duration")),
         zone=zone_name(zone),
-        has_chaostoolkit_journal=bool(section.get("has_chaostoolkit_journal")),
+        has_chaostoolkit_journal=has_journal,
         timeline=[
             Line(
                 at=when(e.get("at"), zone),
@@ -266,4 +294,17 @@ def postmortem_of(document: Mapping[str, Any], zone: tzinfo) -> Postmortem:
             for n in section.get("notes") or []
         ],
         gates=[_gate_line(e, zone) for e in events if e.get("type") in _GATE_EVENTS],
+        chart=chart,
+        chart_rows=chart_rows(chart),
+        chart_start=when(chart.start.isoformat(), zone) if chart else "-",
+        probes=probe_rows(document, events, has_journal=has_journal),
+        drill=drill_view(section.get("drill"), shown),
+        trend=trend_chart(trend) if trend else None,
+        trend_points=list(trend),
+        action_items=[
+            Line(when(at, zone), text, author)
+            for at, author, text in action_items(section.get("notes") or [])
+        ],
+        participants=participants(section),
+        raw_journal=_raw_journal(document) if has_journal else None,
     )

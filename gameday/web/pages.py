@@ -38,11 +38,12 @@ from jinja2 import StrictUndefined
 from gameday.adapters.postmortem.render import render
 from gameday.domain.errors import GamedayError, InvalidInput, NotFound, Unavailable
 from gameday.domain.mrkdwn import format_when
-from gameday.domain.runs import RunState
+from gameday.domain.runs import Run, RunState
 from gameday.services.calendar_feed import feed_days, feed_events
 from gameday.services.history import history_json
 from gameday.services.journal_export import export_document, export_journal
 from gameday.services.overview import Pages, Sources, history_query
+from gameday.services.postmortem_trend import trend_of
 from gameday.web.access import COOKIE, PageAccess, client, style_csp, without_token
 from gameday.web.freshness import RecentPage
 from gameday.web.ical import render_calendar
@@ -262,18 +263,19 @@ def register_pages(app: Flask, site: Site) -> None:
             since_text=request.args.get("since", ""),
         )
 
-    def _export_of(run_id: int) -> tuple[dict[str, Any], str]:
+    def _export_of(run_id: int) -> tuple[dict[str, Any], Run]:
         if run_id > MAX_RUN_ID:
             raise NotFound(f"no run {run_id}")
         sources = site.pages.sources
         export = export_journal(sources.runs, sources.outbox, run_id)
         document = export_document(export, mask=site.mask_for(export.journal.run.runbook))
-        return document, export.journal.run.runbook or ""
+        return document, export.journal.run
 
     @app.get("/runs/<int:run_id>")
     def run_page(run_id: int) -> Response:
-        document, _ = _export_of(run_id)
-        html = render(document, "html", site.zone)
+        document, run = _export_of(run_id)
+        trend = trend_of(site.pages.sources.runs, run, site.zone)
+        html = render(document, "html", site.zone, trend=trend)
         # The postmortem carries its own <style> (it is a standalone file too): allowed by
         # its hash, so no other inline style could run.
         hashes = [

@@ -7,12 +7,14 @@ land together or not at all, and two writers can never hand out the same seq.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from gameday.adapters.db import reports
 from gameday.adapters.db.engine import unavailable_on_failure
 from gameday.adapters.db.rows import (
     insert_messages,
@@ -143,6 +145,22 @@ class SqlRunRepository:
         )
         with reading(self._engine) as conn:
             return [run_from(row) for row in conn.execute(query).all()]
+
+    def runs_of_runbook(self, runbook: str, *, until: datetime, limit: int = 10) -> list[Run]:
+        """A runbook's runs planned at or before `until`, newest first (see reports)."""
+        return reports.runs_of_runbook(self._engine, runbook, until=until, limit=limit)
+
+    def runs_planned_between(
+        self, since: datetime, until: datetime, *, schedule: str | None = None
+    ) -> list[Run]:
+        """Runs planned in [since, until), oldest first (see reports)."""
+        return reports.runs_planned_between(self._engine, since, until, schedule=schedule)
+
+    def events_of_runs(
+        self, run_ids: Sequence[int], *, types: Collection[str]
+    ) -> dict[int, list[RunEvent]]:
+        """Chosen events of many runs, by run id (see reports)."""
+        return reports.events_of_runs(self._engine, run_ids, types=types)
 
     def status_snapshot(self, *states: RunState) -> StatusSnapshot:
         """Runs in `states`, the kill switch, pauses and outbox depth in one transaction."""

@@ -80,6 +80,8 @@ runs = Table(
     CheckConstraint(f"kind IN ({_one_of([k.value for k in RunKind])})", name="kind"),
     Index(None, "planned_at", "id"),
     Index(None, "state", "planned_at"),
+    # A runbook's last runs (a postmortem's trend).
+    Index(None, "runbook", "planned_at"),
 )
 
 # One entry of a run's append-only log (the database refuses UPDATE and DELETE).

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import tzinfo
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from gameday.domain.errors import InvalidInput
+from gameday.domain.trend_chart import TrendPoint
 from gameday.services.postmortem import postmortem_of
 
 FORMATS = ("json", "markdown", "html")
@@ -33,7 +35,16 @@ def markdown_text(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _environment() -> Environment:
+def fence(text: str) -> str:
+    """A Markdown code fence longer than any run of backticks in `text`, so the block
+    shows `text` verbatim (a code block interprets neither markup nor HTML)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+@cache
+def environment() -> Environment:
+    """The templates' environment (built once: loading and compiling them is the slow part)."""
     env = Environment(
         loader=PackageLoader("gameday.adapters.postmortem", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -43,6 +54,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = markdown_text
+    env.globals["fence"] = fence
     return env
 
 
@@ -54,10 +66,13 @@ def check_format(name: str) -> str:
     return chosen
 
 
-def render(document: Mapping[str, Any], fmt: str, zone: tzinfo) -> str:
-    """The exported journal in `fmt`: the JSON document, or the postmortem in `zone`."""
+def render(
+    document: Mapping[str, Any], fmt: str, zone: tzinfo, *, trend: Sequence[TrendPoint] = ()
+) -> str:
+    """The exported journal in `fmt`: the JSON document, or the postmortem in `zone` with
+    the runbook's `trend` (its recent runs, oldest first; JSON leaves it out)."""
     chosen = check_format(fmt)
     if chosen == "json":
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    template = _environment().get_template(_TEMPLATES[chosen])
-    return template.render(pm=postmortem_of(document, zone))
+    template = environment().get_template(_TEMPLATES[chosen])
+    return template.render(pm=postmortem_of(document, zone, trend))

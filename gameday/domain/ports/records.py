@@ -3,7 +3,7 @@ a service remembers between its lives, and the outbox of messages."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -113,6 +113,25 @@ class RunRepository(Protocol):
 
     def in_state(self, *states: RunState) -> list[Run]:
         """Every run currently in one of `states`, oldest planned_at first."""
+        ...
+
+    def runs_of_runbook(self, runbook: str, *, until: datetime, limit: int = 10) -> list[Run]:
+        """The `limit` (1..1000) runs of `runbook` planned at or before `until`, newest
+        first (a postmortem's trend)."""
+        ...
+
+    def runs_planned_between(
+        self, since: datetime, until: datetime, *, schedule: str | None = None
+    ) -> list[Run]:
+        """Runs planned in [since, until), oldest first, optionally of one schedule;
+        InvalidInput when there are too many to report on."""
+        ...
+
+    def events_of_runs(
+        self, run_ids: Sequence[int], *, types: Collection[str]
+    ) -> dict[int, list[RunEvent]]:
+        """The events of the given types of each run, oldest first, by run id (a run with
+        none is absent)."""
         ...
 
     def status_snapshot(self, *states: RunState) -> StatusSnapshot:
