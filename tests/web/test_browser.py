@@ -125,6 +125,12 @@ def test_the_postmortem_renders_with_its_own_styles(
     # The postmortem's inline <style> is allowed by its hash: tables have their borders.
     border = page.locator("th").first.evaluate("e => getComputedStyle(e).borderTopStyle")
     assert border == "solid"
+    # The timeline is an inline SVG, drawn and laid out by the browser, not just present.
+    timeline = page.locator('svg[aria-label="Timeline of the run"]')
+    assert timeline.is_visible()
+    box = timeline.bounding_box()
+    assert box is not None and box["width"] > 600 and box["height"] > 50
+    assert timeline.locator("rect").count() >= 1
     assert watched.problems == []
 
 
