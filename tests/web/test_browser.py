@@ -129,7 +129,9 @@ def test_the_postmortem_renders_with_its_own_styles(
     timeline = page.locator('svg[aria-label="Timeline of the run"]')
     assert timeline.is_visible()
     box = timeline.bounding_box()
-    assert box is not None and box["width"] > 600 and box["height"] > 50
+    assert box is not None
+    assert box["width"] > 600
+    assert box["height"] > 50
     assert timeline.locator("rect").count() >= 1
     assert watched.problems == []
 
