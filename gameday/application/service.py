@@ -66,16 +66,15 @@ class ServiceHooks:
 
 @dataclass(frozen=True)
 class Entrances:
-    """How people and tools reach the service besides its schedule: the Slack WSGI app
-    for POST /slack/events, the Bolt app itself (for the web app's Flask adapter) and a
-    Socket Mode handler (None when Slack is not configured), the kill switch for POST /halt
+    """How people and tools reach the service besides its schedule: the Slack intake (a
+    WSGI app) for POST /slack/events and a Socket Mode handler (None when Slack is not
+    configured), the kill switch for POST /halt
     (actor, reason) -> what happened, what the read-only web pages read, and the drills'
     alert recorder for POST /alerts."""
 
     slack_wsgi: Callable[..., Any] | None = None
     slack_socket: Any | None = None
     halt: Callable[[str, str | None], str] | None = None
-    slack_app: Any | None = None
     pages: Sources | None = None
     # Records Alertmanager's alerts on running drills, for POST /alerts.
     alerts: Callable[[Sequence[IncomingAlert]], int] | None = None

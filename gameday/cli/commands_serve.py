@@ -106,8 +106,7 @@ def serve(
     app = create_app(
         service.health,
         service.metrics.exposition,
-        # Bolt's Flask adapter behind the intake limits; the WSGI wrapper without the app.
-        slack=entrances.slack_app or entrances.slack_wsgi,
+        slack=entrances.slack_wsgi,
         halt=entrances.halt,
         halt_token=token,
         site=site,
@@ -135,7 +134,7 @@ def serve(
     log.info(
         "listening on %s (/healthz, /readyz, /metrics%s%s%s%s)",
         server.url,
-        ", /slack/events" if entrances.slack_app or entrances.slack_wsgi else "",
+        ", /slack/events" if entrances.slack_wsgi else "",
         ", POST /halt" if token else "",
         ", POST /alerts" if entrances.alerts else "",
         ", pages and /calendar.ics" + (" (token required)" if settings.web_token else "")

@@ -5,8 +5,12 @@ read, the read-only pages and calendar feed (`gameday.web.pages`).
 Rules:
 - `/healthz` and `/readyz` are always open; `/metrics` is open unless a metrics token is
   set; `POST /halt` has its own token (`gameday.web.halt`); `/slack/events` keeps Slack's
-  signature check and intake limits (`gameday.web.slack`); pages and the feed need the web
-  token when one is set (`gameday.web.access`).
+  signature check and intake limits (`gameday.adapters.slack.server`); pages and the feed
+  need the web token when one is set (`gameday.web.access`).
+- `POST /slack/events` goes straight to the Slack intake (a WSGI middleware in front of
+  Flask): Slack's endpoint is the hot path, and Flask's request context, routing and
+  response hooks cost as much again as Bolt's own work for an answer Slack reads as JSON.
+  Every other method on that path still reaches Flask, which answers 405.
 - Unknown paths are 404 for GET and HEAD and 405 for other methods; answers are JSON except
   for pages, which answer HTML (errors included) to whoever asks for it.
 - An unexpected error is logged (path only, never the query) and answered with a 500 that
@@ -149,13 +153,21 @@ def _mount_slack(app: Flask, slack: Any | None) -> None:
     from slack_bolt import App as BoltApp
 
     if isinstance(slack, BoltApp):
-        from gameday.web.slack import events_view
+        from gameday.adapters.slack.server import wsgi_app
 
-        app.add_url_rule(SLACK_PATH, "slack_events", events_view(slack), methods=["POST"])
-        return
-    wsgi: WsgiApp = slack  # any WSGI app (tests, or a wrapped Bolt app)
+        slack = wsgi_app(slack, SLACK_PATH)
+    intake: WsgiApp = slack  # the intake around the Bolt app, or any WSGI app (tests)
+    flask_app = app.wsgi_app
 
-    def mounted() -> Response:
-        return Response.from_app(wsgi, request.environ)
+    def slack_first(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == SLACK_PATH and environ.get("REQUEST_METHOD") == "POST":
+            return intake(environ, start_response)
+        return flask_app(environ, start_response)
 
-    app.add_url_rule(SLACK_PATH, "slack_events", mounted, methods=["POST"])
+    app.wsgi_app = slack_first  # type: ignore[method-assign]
+
+    # The route gives other methods their 405; a POST only arrives here if a server hands
+    # Flask a path the middleware did not recognise, and is answered the same way.
+    @app.route(SLACK_PATH, methods=["POST"])
+    def slack_events() -> Response:
+        return Response.from_app(intake, request.environ)

@@ -169,12 +169,11 @@ def build_service(settings: Settings, *, clock: Clock | None = None) -> Service:
         health=health,
         hooks=hooks,
         entrances=Entrances(
+            # Signature checks need the signing secret: no secret, no HTTP endpoint.
             slack_wsgi=slack.wsgi_app(),
             slack_socket=slack.socket_mode(),
             halt=slack.deps.chatops.halt_from_tool,
             alerts=slack.deps.drills.record_alerts if slack.deps.drills else None,
-            # Signature checks need the signing secret: no secret, no HTTP endpoint.
-            slack_app=slack.app if slack.http_enabled else None,
             pages=Sources(
                 runs=database.runs,
                 control=database.control,

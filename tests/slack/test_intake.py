@@ -164,3 +164,18 @@ def test_the_logged_address_names_x_forwarded_for_quoted_and_cut_short() -> None
     hostile = client_address({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "a\nFAKE " * 100})
     assert "\n" not in hostile
     assert len(hostile) < 900  # 200 characters, each at most 4 once escaped
+
+
+def test_a_retry_is_logged_once_and_changes_nothing_twice(
+    slack: SlackClient, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gameday.adapters.slack.server")
+    body = command_body("halt retried", "UCAROL", slack.response_url())
+    first = slack.send(body)
+    retried = slack.send(
+        body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+    assert (first.status_code, retried.status_code) == (200, 200)
+    assert database.control.kill_switch() == (True, "retried")
+    lines = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    assert lines == ["Slack retry '1' ('http_timeout')"]

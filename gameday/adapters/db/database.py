@@ -81,4 +81,5 @@ class Database:
 
     def close(self) -> None:
         """Release every pooled connection."""
+        self.runs.close()
         self.engine.dispose()

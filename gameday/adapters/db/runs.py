@@ -24,7 +24,7 @@ from gameday.adapters.db.rows import (
     run_from,
     runs,
 )
-from gameday.adapters.db.status import read_status
+from gameday.adapters.db.status import kept_status_for, read_status
 from gameday.adapters.db.tables import approvals, journals, notes
 from gameday.domain.clock import SystemClock
 from gameday.domain.errors import IllegalTransition, InvalidInput, NotFound
@@ -51,6 +51,7 @@ class SqlRunRepository:
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self._engine = engine
         self._clock: Clock = clock or SystemClock()
+        self._kept_status = kept_status_for(engine)
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -163,8 +164,16 @@ class SqlRunRepository:
         return reports.events_of_runs(self._engine, run_ids, types=types)
 
     def status_snapshot(self, *states: RunState) -> StatusSnapshot:
-        """Runs in `states`, the kill switch, pauses and outbox depth in one transaction."""
+        """Runs in `states`, the kill switch, pauses and outbox depth in one transaction
+        (on an SQLite file, from memory while nothing has been committed since)."""
+        if self._kept_status is not None:
+            return self._kept_status.read(self._engine, states)
         return read_status(self._engine, states)
+
+    def close(self) -> None:
+        """Let go of what status reads keep (the engine is the Database's to dispose)."""
+        if self._kept_status is not None:
+            self._kept_status.close()
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ text, never pasted into a template.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from gameday.domain.blocks import MAX_BLOCKS, Block, Message, line_sections, mrkdwn, plain, section
@@ -42,14 +43,21 @@ _LIST_BLOCKS = MAX_BLOCKS - 15
 
 def help_message(problem: str | None = None) -> Message:
     """The usage of `/gameday`, optionally after a line (user text) saying what was wrong."""
-    lines = [md("{} {}", code(f"/gameday {cmd}"), what) for cmd, what in USAGE]
+    text, usage = _usage()
     blocks: list[Block] = []
-    text = md("Usage: /gameday {}", " | ".join(cmd.split()[0] for cmd, _ in USAGE))
     if problem:
         blocks.append({"type": "context", "elements": [plain(problem)]})
         text = md("{}\n{}", problem, text)
-    blocks.append(section(join_md("\n", lines)))
+    blocks.append(usage)
     return Message(text, blocks)
+
+
+@functools.cache
+def _usage() -> tuple[Mrkdwn, Block]:
+    # The same for every reply, and `help` is the default subcommand: built once.
+    lines = [md("{} {}", code(f"/gameday {cmd}"), what) for cmd, what in USAGE]
+    text = md("Usage: /gameday {}", " | ".join(cmd.split()[0] for cmd, _ in USAGE))
+    return text, section(join_md("\n", lines))
 
 
 def notice(text: Mrkdwn, icon: Mrkdwn = OK) -> Message:

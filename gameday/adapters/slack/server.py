@@ -4,6 +4,11 @@
   at most `MAX_BODY + 1` bytes of it are read.
 - A request Bolt refuses as forged (401) is logged as one WARNING line with the client's
   address and never its body; Bolt's own INFO line, which carries the whole body, is dropped.
+- A retry from Slack (`X-Slack-Retry-Num`) is logged as one INFO line and processed like the
+  first attempt: every listener is idempotent (one decision per person per run; the kill
+  switch and pauses are states, not toggles), so a retry of a request that did land
+  changes nothing, and a retry of one that did not land is not lost. Logged here, not in a
+  Bolt middleware, which every request would pay for.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ def wsgi_app(app: App, path: str = EVENTS_PATH) -> WsgiApp:
             return _plain(start_response, "400 Bad Request", b"bad Content-Length\n")
         if body is None:
             return _plain(start_response, "413 Content Too Large", b"request body too large\n")
+        retry = environ.get("HTTP_X_SLACK_RETRY_NUM")
+        if retry and retry != "0":
+            log.info(
+                "Slack retry %.8r (%.40r)", retry, environ.get("HTTP_X_SLACK_RETRY_REASON", "?")
+            )
         # Bolt reads CONTENT_LENGTH bytes from wsgi.input: give it exactly what was read.
         inner = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from gameday.adapters.slack.deps import SlackDeps
-from gameday.adapters.slack.listeners import actions, command, retries
+from gameday.adapters.slack.listeners import actions, command
 
 
 def register_all(app: App, deps: SlackDeps) -> None:
-    """Attach every middleware and listener to `app`."""
-    retries.register(app)
+    """Attach every listener to `app`."""
     command.register(app, deps)
     actions.register(app, deps)

@@ -177,9 +177,10 @@ def register(app: App, deps: SlackDeps) -> None:
         reply = answer(deps, sub, rest, body["user_id"])
         ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
-    def later(body: dict[str, Any]) -> bool:
-        return answered_later(deps, body)
+    def now(body: dict[str, Any]) -> bool:
+        return not answered_later(deps, body)
 
-    # Bolt runs the first listener whose matchers all pass.
-    app.command("/gameday", matchers=[later])(ack=ack_at_once, lazy=[decide_later])
-    app.command("/gameday")(ack_command)
+    # Bolt runs the first listener whose matchers all pass; the common case comes first,
+    # so it pays for one custom matcher and the rare one for two.
+    app.command("/gameday", matchers=[now])(ack_command)
+    app.command("/gameday")(ack=ack_at_once, lazy=[decide_later])
