@@ -126,5 +126,6 @@ def test_the_postmortem_draws_the_trend(cli: Cli, database: Database, db_clock: 
     trend = html.split("<h2>Trend of runbook")[1].split("<h2>")[0]
     assert trend.count('class="trend-bar trend-completed') == 2
     assert "current" in trend
+    assert "outlined: this run" in trend
     assert f"| {first} | 2026-03-02 | completed |" in markdown
     assert f"| {second} (this run) | 2026-03-09 | completed |" in markdown

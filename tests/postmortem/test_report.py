@@ -114,7 +114,10 @@ def test_the_report_counts_runs_skips_drills_and_kills(
         assert "<!channel>" not in text
         assert "p90" in text
         assert "bookinfo/Deployment/reviews-v1" in text
-    parse_html(render_report(report, "html", UTC))
+    html = render_report(report, "html", UTC)
+    parse_html(html)
+    assert "bars: duration" in html
+    assert "outlined: this run" not in html  # a report has no run of its own
 
 
 def test_report_json_from_the_cli_counts_outcomes_and_gives_drill_medians(
