@@ -1,3 +1,3 @@
-from gameday.cli import main
+from gameday.launcher import main
 
 main()

@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     plan_horizon_hours: int = Field(default=48, ge=1, le=24 * 366)
     plan_refresh: float = Field(default=60.0, gt=0, description="seconds between re-plans")
 
+    # The warm launcher of `gameday run` and `gameday validate` (gameday.launcher). Read
+    # from the environment by the `gameday` command before anything else loads; here so
+    # that they are documented and checked with the rest.
+    warm_runs: bool = Field(
+        default=True,
+        description="hand `gameday run`/`validate` to a warm launcher (started by the first "
+        "run, gone after 10 idle minutes); false: every command starts cold",
+    )
+    runtime_dir: Path | None = Field(
+        default=None,
+        description="folder of the launcher's socket (private to the user); "
+        "default $XDG_RUNTIME_DIR/gameday, else $TMPDIR (or /tmp)/gameday-<uid>",
+    )
+
     @field_validator("target_namespaces", mode="before")
     @classmethod
     def _split_namespaces(cls, value: Any) -> Any:

@@ -10,7 +10,8 @@ Rules:
 - A stop closes the listening socket first (new connections are refused), keeps the loop
   turning until the requests in flight are answered and flushed (up to `timeout`), then
   closes every socket from inside the loop's own thread: closing them from another thread
-  while the loop sits in select() fails with EBADF.
+  while the loop sits in select() fails with EBADF. The wake-up pipe stays open while a
+  handler thread still runs past `timeout` (it pulls the pipe when its answer is ready).
 """
 
 from __future__ import annotations
@@ -78,7 +79,14 @@ class HttpServer:
         deadline = time.monotonic() + self._timeout
         while sockets and self._busy(sockets) and time.monotonic() < deadline:
             wasyncore.loop(timeout=min(self._poll, 0.05), map=sockets, count=1)
-        server.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
+        dispatcher = server.task_dispatcher
+        dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
+        if dispatcher.threads:
+            # A handler still serving will pull the trigger when its answer is ready: a
+            # closed trigger fails it with EBADF, or writes into whatever file has reused
+            # the descriptor's number. Leave the trigger to them (two descriptors).
+            for fd in [fd for fd, channel in sockets.items() if channel is server.trigger]:
+                del sockets[fd]
         wasyncore.close_all(sockets)
 
     def _busy(self, sockets: dict[int, Any]) -> bool:

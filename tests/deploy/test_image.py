@@ -287,7 +287,7 @@ def test_the_wheel_built_from_the_context_carries_the_package_data(tmp_path: Pat
     assert missing == []
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "gameday = gameday.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "gameday = gameday.launcher:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 # -- the image itself (a Docker daemon) ------------------------------------------------------

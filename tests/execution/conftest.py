@@ -21,6 +21,7 @@ from gameday.domain.execution import runbook_digest
 from gameday.domain.ports import Clock
 from gameday.domain.runs import NewRun, Run, RunEvent, RunKind, RunState
 from gameday.services import execution
+from tests.execution.launcher import launched, warm_launcher  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDERS = "tests.execution.providers"

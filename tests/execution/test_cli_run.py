@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.execution.conftest import REPO, experiment, python_activity, sqlite_copy
+from tests.execution.launcher import Launcher, launch_env
 from tests.support import run_gameday
 
 
@@ -27,11 +28,14 @@ def home(tmp_path: Path) -> Path:
     return home
 
 
-def gameday(home: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def gameday(
+    home: Path, db_url: str, *args: str, launched: Launcher | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         "PYTHONPATH": str(REPO),
         "GAMEDAY_DATABASE_URL": db_url,
         "GAMEDAY_CHAOSTOOLKIT_SETTINGS": str(home / "none.yaml"),
+        **launch_env(launched),
     }
     return run_gameday("--home", home, "run", *args, env=env)
 
@@ -54,13 +58,16 @@ def shape(home: Path, outcome: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("outcome", "code"), [("completed", 0), ("deviated", 1), ("failed", 1)])
 def test_exit_code_and_json_follow_the_outcome(
-    home: Path, db_url: str, outcome: str, code: int
+    home: Path, db_url: str, outcome: str, code: int, launched: Launcher | None
 ) -> None:
     write(home, "check", shape(home, outcome))
 
-    done = gameday(home, db_url, "check", "--live", "--json")
+    served = len(launched.handlers()) if launched is not None else 0
+    done = gameday(home, db_url, "check", "--live", "--json", launched=launched)
 
     assert done.returncode == code, done.stderr
+    if launched is not None:  # it ran there, not here
+        assert len(launched.handlers()) == served + 1, launched.log()
     summary = json.loads(done.stdout)
     assert summary["state"] == outcome
     assert summary["chaos_status"] == outcome
@@ -68,7 +75,9 @@ def test_exit_code_and_json_follow_the_outcome(
     assert summary["requester"].startswith("cli:")
 
 
-def test_dry_run_by_default_shows_progress(home: Path, db_url: str) -> None:
+def test_dry_run_by_default_shows_progress(
+    home: Path, db_url: str, launched: Launcher | None
+) -> None:
     poked = home / "poked"
     write(
         home,
@@ -76,7 +85,7 @@ def test_dry_run_by_default_shows_progress(home: Path, db_url: str) -> None:
         experiment(method=[python_activity("action", "poke it", "touch", path=str(poked))]),
     )
 
-    done = gameday(home, db_url, "poke")
+    done = gameday(home, db_url, "poke", launched=launched)
 
     assert done.returncode == 0, done.stderr
     assert "poke it" in done.stdout
@@ -93,7 +102,7 @@ def test_dry_run_by_default_shows_progress(home: Path, db_url: str) -> None:
     ],
 )
 def test_bad_input_is_one_line_and_runs_nothing(
-    home: Path, db_url: str, args: list[str], message: str
+    home: Path, db_url: str, args: list[str], message: str, launched: Launcher | None
 ) -> None:
     write(
         home,
@@ -104,7 +113,7 @@ def test_bad_input_is_one_line_and_runs_nothing(
     )
     (home / "runbooks" / "broken.json").write_text('{"title": "no method"}', encoding="utf-8")
 
-    done = gameday(home, db_url, *args)
+    done = gameday(home, db_url, *args, launched=launched)
 
     assert done.returncode in (1, 2)
     assert done.stdout == ""

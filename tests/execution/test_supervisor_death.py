@@ -17,6 +17,7 @@ from gameday.domain.lifecycle import is_final
 from gameday.domain.runs import Run, RunState
 from gameday.services import execution, halting, recovery
 from tests.execution.conftest import REPO, Gameday
+from tests.execution.launcher import Launcher, launch_env
 from tests.execution.test_halt_and_recovery import blocking_runbook
 
 
@@ -115,15 +116,16 @@ def test_a_worker_whose_supervisor_is_killed_rolls_back_and_ends_interrupted(
     assert gameday.events(run.id) == after
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
-def test_killing_gameday_run_interrupts_its_run_with_rollbacks(
-    gameday: Gameday, db_url: str, supervisors: list[subprocess.Popen[bytes]], signum: int
-) -> None:
+def start_gameday_run(
+    gameday: Gameday, db_url: str, launched: Launcher | None, started: list[subprocess.Popen[bytes]]
+) -> tuple[subprocess.Popen[bytes], Run]:
+    """`gameday run slow --live` as a user starts it, once its fault is being injected."""
     gameday.write_runbook("slow", blocking_runbook(gameday))
     env = {
         **os.environ,
         "GAMEDAY_DATABASE_URL": db_url,
         "GAMEDAY_CHAOSTOOLKIT_SETTINGS": str(gameday.home / "none.yaml"),
+        **launch_env(launched),
     }
     cli = subprocess.Popen(
         [sys.executable, "-m", "gameday", "--home", str(gameday.home), "run", "slow", "--live"],
@@ -132,13 +134,25 @@ def test_killing_gameday_run_interrupts_its_run_with_rollbacks(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )
-    supervisors.append(cli)
+    started.append(cli)
     give_up = time.monotonic() + 60
     while not gameday.file("started").exists():
         assert cli.poll() is None, f"gameday run exited with {cli.returncode}"
         assert time.monotonic() < give_up, "the action never started"
         time.sleep(0.02)
     (run,) = gameday.runs.in_state(RunState.RUNNING)
+    return cli, run
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_killing_gameday_run_interrupts_its_run_with_rollbacks(
+    gameday: Gameday,
+    db_url: str,
+    supervisors: list[subprocess.Popen[bytes]],
+    signum: int,
+    launched: Launcher | None,
+) -> None:
+    cli, run = start_gameday_run(gameday, db_url, launched, supervisors)
 
     cli.send_signal(signum)
     cli.wait()
@@ -147,7 +161,28 @@ def test_killing_gameday_run_interrupts_its_run_with_rollbacks(
     assert ended.state is RunState.INTERRUPTED
     assert gameday.file("undone").read_text() == "ran\n"
     lost = next(e for e in gameday.events(run.id) if e.type == "supervisor_lost")
-    assert lost.payload["pid"] == cli.pid
+    # The supervisor was the command, or the launcher's process that was the command.
+    supervisor = cli.pid if launched is None else launched.handlers()[-1]
+    assert lost.payload["pid"] == supervisor
+
+
+def test_ctrl_c_halts_gameday_run_with_rollbacks(
+    gameday: Gameday,
+    db_url: str,
+    supervisors: list[subprocess.Popen[bytes]],
+    launched: Launcher | None,
+) -> None:
+    cli, run = start_gameday_run(gameday, db_url, launched, supervisors)
+
+    cli.send_signal(signal.SIGINT)
+
+    assert cli.wait(timeout=60) == 2  # aborted
+    ended = gameday.runs.get(run.id)
+    assert ended.state is RunState.ABORTED
+    assert gameday.file("undone").read_text() == "ran\n"
+    assert not gameday.file("next").exists()  # the method stopped at the fault
+    halt = next(e for e in gameday.events(run.id) if e.type == "halt_requested")
+    assert halt.payload["reason"] == "Ctrl-C"
 
 
 def test_a_halted_run_stays_aborted_when_its_supervisor_dies_during_the_rollbacks(
