@@ -18,12 +18,17 @@ def main() -> None:
     from gameday.launcher import protocol
 
     argv = sys.argv[1:]
-    if protocol.command_of(argv) in protocol.WARM_COMMANDS and protocol.warm_runs_enabled(
-        os.environ
+    if (
+        protocol.command_of(argv) in protocol.WARM_COMMANDS
+        and protocol.warm_runs_enabled(os.environ)
+        and sys.platform.startswith("linux")  # SOCK_SEQPACKET, SO_PEERCRED, pidfd
     ):
         from gameday.launcher.client import run_warm
 
-        code = run_warm(argv)
+        try:
+            code = run_warm(argv)
+        except KeyboardInterrupt:  # before the launcher took it: nothing ran
+            sys.exit(130)
         if code is not None:
             sys.exit(code)
     from gameday.cli import main as run_here

@@ -59,8 +59,10 @@ def run_warm(argv: list[str]) -> int | None:
 def _converse(
     sock: socket.socket, place: protocol.Place, argv: list[str], env: dict[str, str]
 ) -> int | None:
+    umask = os.umask(0o077)
+    os.umask(umask)
     request = {"argv": argv, "argv0": sys.argv[0], "cwd": os.getcwd(), "env": env,
-               "path": sys.path}  # fmt: skip
+               "path": sys.path, "umask": umask}  # fmt: skip
     sock.settimeout(HANDSHAKE_TIMEOUT)
     opened: list[int] = []
     try:

@@ -1,6 +1,7 @@
 """A launcher's child that becomes one `gameday` command: the command's arguments,
-working folder, environment, import path and terminal (its stdin, stdout and stderr,
-passed over the socket), then `gameday.cli.main` as a cold start would run it.
+working folder, environment, import path, umask and terminal (its stdin, stdout and
+stderr, passed over the socket), then `gameday.cli.main` as a cold start would run it.
+(Resource limits and the scheduling priority stay the launcher's.)
 
 It is the run's supervisor, as the `gameday run` process is on a cold start, so it dies
 with the command that asked for it: when the command's end of the socket closes (the
@@ -74,6 +75,10 @@ def _become(request: dict[str, Any], fds: list[int], conn: socket.socket) -> Non
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Not the terminal's foreground process group: without this, a terminal set to
+    # `stty tostop` would stop this process at its first line of output.
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    os.umask(int(request.get("umask", 0o022)))
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     os.chdir(request["cwd"])

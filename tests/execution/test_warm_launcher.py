@@ -234,3 +234,44 @@ def test_the_command_is_found_past_the_root_options(argv: list[str], command: st
 def test_warm_runs_reads_a_boolean_as_the_settings_do(value: str | None, enabled: bool) -> None:
     env = {} if value is None else {"GAMEDAY_WARM_RUNS": value}
     assert protocol.warm_runs_enabled(env) is enabled
+
+
+def test_files_a_run_creates_follow_the_commands_umask(
+    tmp_path: Path, warm_launcher: Launcher
+) -> None:
+    home = tmp_path / "home"
+    (home / "runbooks").mkdir(parents=True)
+    (home / "runbooks" / "noop.json").write_text(json.dumps(experiment()), encoding="utf-8")
+    served = len(warm_launcher.handlers())
+
+    done = subprocess.run(
+        [sys.executable, "-m", "gameday", "--home", str(home), "run", "noop", "--json"],
+        env={**os.environ, **warm_launcher.env},
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.umask(0o077),
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert len(warm_launcher.handlers()) == served + 1
+    assert (home / "gameday.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_validate_in_the_launcher_says_what_a_cold_one_says(
+    tmp_path: Path, warm_launcher: Launcher
+) -> None:
+    home = tmp_path / "home"
+    (home / "runbooks").mkdir(parents=True)
+    (home / "runbooks" / "noop.json").write_text(json.dumps(experiment()), encoding="utf-8")
+    (home / "runbooks" / "broken.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    served = len(warm_launcher.handlers())
+
+    cold = run_gameday("--home", home, "validate", env={"GAMEDAY_WARM_RUNS": "false"})
+    warm = run_gameday("--home", home, "validate", env=warm_launcher.env)
+
+    assert len(warm_launcher.handlers()) == served + 1
+    assert cold.returncode == 1
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    assert warm.stderr == cold.stderr
+    assert "runbooks/broken.yaml:2:1: invalid YAML" in warm.stdout
