@@ -4,8 +4,10 @@ once with `gameday run` started cold and once handed to the launcher."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -40,12 +42,8 @@ class Launcher:
         return [int(pid) for pid in re.findall(r"command taken by pid (\d+)", self.log())]
 
     def wait_listening(self, limit: float = 60.0) -> None:
-        give_up = time.monotonic() + limit
-        while not self.place.socket.exists():
-            if self.process is not None:
-                assert self.process.poll() is None, f"the launcher exited:\n{self.log()}"
-            assert time.monotonic() < give_up, f"the launcher never listened:\n{self.log()}"
-            time.sleep(0.02)
+        """Until its socket exists (woken by the folder's change, never by a timer)."""
+        assert wait_for_path(self.place.socket, limit), f"never listened:\n{self.log()}"
 
     def stop(self) -> None:
         """Stop it, and any other launcher of its folder (whoever started them: each
@@ -54,6 +52,41 @@ class Launcher:
             self.process.terminate()
             self.process.wait(timeout=30)
         stop_launchers(self.place.lock.parent)
+
+
+def wait_for_path(path: Path, limit: float) -> bool:
+    """Whether `path` exists within `limit` seconds, woken by inotify when its folder
+    changes (a socket or file created or moved there)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    try:
+        created_or_moved_in = 0x100 | 0x80
+        assert libc.inotify_add_watch(fd, bytes(path.parent), created_or_moved_in) >= 0
+        give_up = time.monotonic() + limit
+        while not path.exists():  # checked after the watch began: no change is missed
+            remaining = give_up - time.monotonic()
+            if remaining <= 0:
+                return False
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                os.read(fd, 65536)
+        return True
+    finally:
+        os.close(fd)
+
+
+def wait_exited(pid: int, limit: float = 30.0) -> bool:
+    """Whether process `pid` (not necessarily a child) exits within `limit` seconds."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], limit)
+        return bool(ready)
+    finally:
+        os.close(fd)
 
 
 def stop_launchers(folder: Path) -> None:

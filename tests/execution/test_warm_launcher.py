@@ -27,6 +27,7 @@ from tests.execution.launcher import (
     runtime_env,
     start_launcher,
     stop_launchers,
+    wait_exited,
 )
 from tests.support import run_gameday
 
@@ -82,25 +83,9 @@ def test_a_command_that_gives_up_before_go_runs_nothing(
         assert reply is not None
         handler = int(reply["pid"])
     # Closed without "go": the handler leaves, having run nothing.
-    assert wait_gone(handler)
+    assert wait_exited(handler)
     assert gameday.runs.in_state(*RunState) == []
     assert not gameday.file("poked").exists()
-
-
-def wait_gone(pid: int) -> bool:
-    """True once `pid` is no longer running (the launcher reaps it within a second)."""
-    import time
-
-    give_up = time.monotonic() + 30
-    while time.monotonic() < give_up:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return True
-        if stat.rpartition(")")[2].split()[0] in ("Z", "X"):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture

@@ -16,14 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gameday.adapters.db import reports
 from gameday.adapters.db.engine import unavailable_on_failure
-from gameday.adapters.db.rows import (
-    insert_messages,
-    jsonable,
-    reading,
-    run_events,
-    run_from,
-    runs,
-)
+from gameday.adapters.db.rows import insert_messages, jsonable, reading, run_events, run_from, runs
 from gameday.adapters.db.status import kept_status_for, read_status
 from gameday.adapters.db.tables import approvals, journals, notes
 from gameday.domain.clock import SystemClock
