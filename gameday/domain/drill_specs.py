@@ -105,3 +105,10 @@ def _drill_value(value: Any) -> Any:
 
 DrillField = Annotated[DrillSettings | None, BeforeValidator(_drill_value)]
 """`drill:` as written: true, false or a mapping; None when the run is not a drill."""
+
+
+def background_in_method(experiment: dict[str, Any]) -> list[int]:
+    """Indices of the method's `background: true` activities."""
+    method = experiment.get("method")
+    steps = method if isinstance(method, list) else []
+    return [i for i, step in enumerate(steps) if isinstance(step, dict) and step.get("background")]

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath, PurePosixPath
 
+from gameday.domain.drill_specs import background_in_method
 from gameday.domain.errors import InvalidInput, NotFound
 from gameday.domain.gate_specs import GateSpec, GatesSpec, merge_gates
 from gameday.domain.ports import RunbookChecker, SpecSource
 from gameday.domain.protection import PROTECTED_NAMESPACES
+from gameday.domain.run_policy import drill_for
 from gameday.domain.runbook_namespaces import protected_namespace_uses
 from gameday.domain.spec_files import SpecError
 from gameday.domain.spec_parse import (
@@ -188,6 +190,24 @@ def _check_namespaces(loader: _Loader, parsed: ParsedRunbook, protected: frozens
     return not uses
 
 
+_BACKGROUND_DRILL = (
+    "a resolve does not end a background activity (chaoslib waits for it before the "
+    "rollbacks): hold a drill's fault in the foreground"
+)
+
+
+def _warn_background_drill(loader: _Loader, parsed: ParsedRunbook) -> None:
+    """A drill's resolve ends its method; a background activity would carry on."""
+    if drill_for(None, parsed.runbook) is None:
+        return
+    for i in background_in_method(parsed.runbook.experiment):
+        mark = parsed.doc.mark(("method", i, "background"))
+        message = f"method[{i}].background: {_BACKGROUND_DRILL}"
+        loader.warnings.append(
+            SpecError(parsed.runbook.path, mark.line, mark.col, message, "warning")
+        )
+
+
 def _check_runbook(loader: _Loader, parsed: ParsedRunbook, checker: RunbookChecker) -> bool:
     try:
         problems = checker.problems(parsed.runbook.experiment)
@@ -227,6 +247,14 @@ def _resolve_gameday(loader: _Loader, parsed: ParsedSpec, spec: GamedaySpec) -> 
             message = f"runbook: no runbook at {spec.runbook!r}{hint}"
         loader.error(parsed, ("runbook",), message)
         return None
+    chosen = runbooks.get(wanted) or loader.runbooks[spec.runbook]
+    background = background_in_method(chosen.runbook.experiment)
+    if background and drill_for(spec, chosen.runbook) is not None:
+        loader.warn(
+            parsed,
+            ("drill",),
+            f"drill: {chosen.runbook.path} method[{background[0]}]: {_BACKGROUND_DRILL}",
+        )
     zone = spec.timezone or (window.timezone if window else None) or "UTC"
     at: datetime | None = spec.at
     if at is not None and at.tzinfo is None:
@@ -268,6 +296,7 @@ def build_catalog(
         if checker is not None:
             clean = _check_runbook(loader, parsed_runbook, checker) and clean
         if clean:
+            _warn_background_drill(loader, parsed_runbook)
             loader.add_runbook(parsed_runbook)
         else:
             loader.broken_runbooks.add(file.path)

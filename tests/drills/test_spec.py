@@ -159,3 +159,48 @@ def test_an_unannounced_drill_is_announced_only_in_its_private_channel(
     catalog = _catalog(home)
     assert channel_for(catalog.schedule("g"), None, default="#default") == "C0PRIVATE"
     assert channel_for(catalog.schedule("h"), None, default="#default") == "#gameday"
+
+
+DRILL_SCHEDULE = GAMEDAY + "drill: true\n"
+BACKGROUND_RUNBOOK = """\
+title: Hold a fault in the background
+description: A drill whose fault runs on chaoslib's thread pool.
+method:
+  - type: action
+    name: hold
+    background: true
+    provider: {type: process, path: "true"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"runbooks/noop.yaml": BACKGROUND_RUNBOOK + EXTENSION + "      detect_within: 2m\n"},
+            ["runbooks/noop.yaml:6:17: warning: method[0].background: a resolve does not end"],
+        ),
+        (
+            {"runbooks/noop.yaml": BACKGROUND_RUNBOOK, "schedules/g.yaml": DRILL_SCHEDULE},
+            ["schedules/g.yaml:5:8: warning: drill: runbooks/noop.yaml method[0]: a resolve"],
+        ),
+        ({"runbooks/noop.yaml": BACKGROUND_RUNBOOK, "schedules/g.yaml": GAMEDAY}, []),
+        # Run ad hoc the runbook is a drill; through this schedule it is not.
+        ({"runbooks/noop.yaml": BACKGROUND_RUNBOOK + EXTENSION + "      detect_within: 2m\n",
+          "schedules/g.yaml": GAMEDAY + "drill: false\n"},
+         ["runbooks/noop.yaml:6:17: warning: method[0].background:"]),
+    ],
+    ids=["runbook drill", "schedule drill", "not a drill", "schedule says not a drill"],
+)  # fmt: skip
+def test_a_drill_with_a_background_fault_is_warned_of(
+    make_home: Callable[..., Path],
+    validate: Callable[..., Validated],
+    files: dict[str, str],
+    expected: list[str],
+) -> None:
+    result = validate(make_home(files))
+
+    assert result.exit_code == 0  # a warning: the drill runs, its resolve waits for the fault
+    warnings = [line for line in result.lines if ": warning: " in line]
+    assert [w[: len(e)] for w, e in zip(warnings, expected, strict=False)] == expected
+    assert len(warnings) == len(expected)
