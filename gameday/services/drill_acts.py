@@ -182,8 +182,9 @@ class DrillActs:
     def record_alerts(self, alerts: Sequence[IncomingAlert]) -> int:
         """Record each firing alert on the running drills it counts for; how many records.
 
-        One lock around reading and writing, so two webhook calls carrying the same alert
-        (Alertmanager repeats a group) record it once in this process.
+        Two webhook calls carrying the same alert (Alertmanager repeats a group) record it
+        once: in this process under one lock, across replicas by the repository's
+        append_event_once.
         """
         firing = [a for a in alerts if a.firing]
         if not firing:
@@ -210,9 +211,11 @@ class DrillActs:
                 continue
             seen.add(alert.fingerprint)
             line = md(":rotating_light: alert fired: the monitoring saw the drill")
-            self._runs.append_event(
+            # Alertmanager may repeat a group to another replica at the same moment.
+            recorded = self._runs.append_event_once(
                 run.id,
                 ALERT_FIRED,
+                key="fingerprint",
                 actor=ALERT_ACTOR,
                 payload={
                     "alertname": alert.name,
@@ -224,7 +227,7 @@ class DrillActs:
                 if self._thread_line is not None
                 else [],
             )
-            count += 1
+            count += recorded is not None
         return count
 
 

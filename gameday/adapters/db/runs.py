@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gameday.adapters.db import reports
+from gameday.adapters.db import reports, run_records
 from gameday.adapters.db.engine import unavailable_on_failure
 from gameday.adapters.db.rows import insert_messages, jsonable, reading, run_events, run_from, runs
+from gameday.adapters.db.run_records import run_row
 from gameday.adapters.db.status import kept_status_for, read_status
-from gameday.adapters.db.tables import approvals, journals, notes
+from gameday.adapters.db.tables import approvals, notes
 from gameday.domain.clock import SystemClock
 from gameday.domain.errors import IllegalTransition, InvalidInput, NotFound
 from gameday.domain.lifecycle import check_transition
@@ -105,14 +106,7 @@ class SqlRunRepository:
     def get(self, run_id: int) -> Run:
         """The run with this id; NotFound if there is none."""
         with reading(self._engine) as conn:
-            return self._get(conn, run_id)
-
-    @staticmethod
-    def _get(conn: Connection, run_id: int) -> Run:
-        row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
-        if row is None:
-            raise NotFound(f"no run {run_id}")
-        return run_from(row)
+            return run_row(conn, run_id)
 
     def list_runs(
         self, *, schedule: str | None = None, state: RunState | None = None, limit: int = 50
@@ -182,15 +176,15 @@ class SqlRunRepository:
     ) -> Run:
         """Move a run to `to` with its event and outbox messages in one transaction."""
         with self._engine.begin() as conn:
-            current = self._get(conn, run_id)
+            current = run_row(conn, run_id)
             check_transition(current.state, to)
             if not self._move(conn, current, to, actor, reason, payload, messages):
-                now_state = self._get(conn, run_id).state
+                now_state = run_row(conn, run_id).state
                 raise IllegalTransition(
                     f"run {run_id} changed meanwhile: it is {now_state.value}, "
                     f"no longer {current.state.value}; not moved to {to.value}"
                 )
-            return self._get(conn, run_id)
+            return run_row(conn, run_id)
 
     def claim(
         self,
@@ -205,7 +199,7 @@ class SqlRunRepository:
         mode (`dry_run`, the one it really runs in), the event payload and the messages
         land in the same transaction."""
         with self._engine.begin() as conn:
-            current = self._get(conn, run_id)
+            current = run_row(conn, run_id)
             if current.state is not RunState.APPROVED:
                 return False
             moved = self._move(
@@ -287,6 +281,33 @@ class SqlRunRepository:
         )
         return RunEvent(run_id=run_id, seq=seq, at=now, type=type, actor=actor, payload=payload)
 
+    def append_event_once(
+        self,
+        run_id: int,
+        type: str,
+        *,
+        key: str,
+        actor: str,
+        payload: Mapping[str, Any],
+        messages: Sequence[OutgoingMessage] = (),
+    ) -> RunEvent | None:
+        """append_event, unless an event of `type` with the same `payload[key]` exists:
+        checked after taking the run's row, so of writers racing on any replica one wins."""
+        data = jsonable(payload, "an event payload")
+        try:
+            with self._engine.begin() as conn:
+                event = self._append(conn, run_id, type, actor, data)  # locks the run row
+                c = run_events.c
+                earlier = select(c.payload).where(
+                    c.run_id == run_id, c.type == type, c.seq < event.seq
+                )
+                if any(p.get(key) == data.get(key) for p in conn.execute(earlier).scalars()):
+                    raise _AlreadyThere  # roll the seq back with the rest
+                insert_messages(conn, messages, event.at)
+                return event
+        except _AlreadyThere:
+            return None
+
     def events(self, run_id: int, *, after_seq: int = 0) -> list[RunEvent]:
         """The run's events with seq > after_seq, oldest first."""
         c = run_events.c
@@ -307,25 +328,13 @@ class SqlRunRepository:
 
     def store_journal(self, run_id: int, journal: Mapping[str, Any]) -> None:
         """Keep the Chaos Toolkit journal of a run whole (a later one replaces it)."""
-        now = self._clock.now()
         body = jsonable(journal, "a journal")
         with self._engine.begin() as conn:
-            self._get(conn, run_id)
-            changed = conn.execute(
-                update(journals)
-                .where(journals.c.run_id == run_id)
-                .values(journal=body, stored_at=now)
-            ).rowcount
-            if not changed:
-                conn.execute(insert(journals).values(run_id=run_id, journal=body, stored_at=now))
+            run_records.store_journal(conn, run_id, body, self._clock.now())
 
     def journal(self, run_id: int) -> Mapping[str, Any] | None:
         """The stored Chaos Toolkit journal of a run, or None."""
-        with reading(self._engine) as conn:
-            value = conn.execute(
-                select(journals.c.journal).where(journals.c.run_id == run_id)
-            ).scalar_one_or_none()
-        return value if value is None else dict(value)
+        return run_records.journal_of(self._engine, run_id)
 
     def record_approval(self, run_id: int, user: str, decision: Decision) -> Approval:
         """Record a person's decision once, with an "approval" event; a repeat returns the
@@ -336,7 +345,7 @@ class SqlRunRepository:
         now = self._clock.now()
         try:
             with self._engine.begin() as conn:
-                self._get(conn, run_id)
+                run_row(conn, run_id)
                 conn.execute(
                     insert(approvals).values(
                         run_id=run_id, user=user, decision=decision.value, at=now
@@ -351,42 +360,28 @@ class SqlRunRepository:
         return Approval(run_id=run_id, user=user, decision=decision, at=now)
 
     def _approval(self, run_id: int, user: str) -> Approval | None:
-        with reading(self._engine) as conn:
-            row = conn.execute(
-                select(approvals).where(approvals.c.run_id == run_id, approvals.c.user == user)
-            ).first()
-        if row is None:
-            return None
-        return Approval(
-            run_id=row.run_id, user=row.user, decision=Decision(row.decision), at=row.at
-        )
+        return next(iter(run_records.approvals_of(self._engine, run_id, user)), None)
 
     def approvals(self, run_id: int) -> list[Approval]:
         """Decisions on a run, oldest first."""
-        query = select(approvals).where(approvals.c.run_id == run_id).order_by(approvals.c.id)
-        with reading(self._engine) as conn:
-            return [
-                Approval(run_id=r.run_id, user=r.user, decision=Decision(r.decision), at=r.at)
-                for r in conn.execute(query).all()
-            ]
+        return run_records.approvals_of(self._engine, run_id)
 
     def add_note(self, run_id: int, *, author: str, text: str) -> Note:
         """Attach a note to a run, with a "note" event carrying the same text."""
         now = self._clock.now()
         with self._engine.begin() as conn:
-            self._get(conn, run_id)
+            run_row(conn, run_id)
             conn.execute(insert(notes).values(run_id=run_id, author=author, text=text, at=now))
             self._append(conn, run_id, "note", author, {"text": text})
         return Note(run_id=run_id, author=author, text=text, at=now)
 
     def notes(self, run_id: int) -> list[Note]:
         """Notes on a run, oldest first."""
-        query = select(notes).where(notes.c.run_id == run_id).order_by(notes.c.id)
-        with reading(self._engine) as conn:
-            return [
-                Note(run_id=r.run_id, author=r.author, text=r.text, at=r.at)
-                for r in conn.execute(query).all()
-            ]
+        return run_records.notes_of(self._engine, run_id)
+
+
+class _AlreadyThere(Exception):
+    """append_event_once found its event recorded already."""
 
 
 def _created_payload(new: NewRun, reason: str) -> dict[str, Any]:

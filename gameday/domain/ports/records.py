@@ -93,6 +93,20 @@ class RunRepository(Protocol):
         `messages` queued in the outbox in the same transaction."""
         ...
 
+    def append_event_once(
+        self,
+        run_id: int,
+        type: str,
+        *,
+        key: str,
+        actor: str,
+        payload: Mapping[str, Any],
+        messages: Sequence[OutgoingMessage] = (),
+    ) -> RunEvent | None:
+        """append_event unless the run has an event of `type` with the same `payload[key]`
+        (None then); atomic against other writers, whichever process they run in."""
+        ...
+
     def events(self, run_id: int, *, after_seq: int = 0) -> list[RunEvent]:
         """The run's events with seq > after_seq, oldest first."""
         ...
