@@ -8,6 +8,7 @@ environment's secrets); this one does not wait for it.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -34,7 +35,8 @@ def place_for(env: Mapping[str, str]) -> protocol.Place | None:
     folder = protocol.runtime_dir(env)
     if not protocol.private_dir(folder):
         return None
-    key = protocol.launcher_key(sys.executable, sys.prefix, os.path.dirname(gameday.__file__), env)
+    package_dir = os.path.dirname(gameday.__file__)
+    key = protocol.launcher_key(sys.executable, sys.prefix, package_dir, env, sys.flags.utf8_mode)
     return protocol.Place.in_dir(folder, key)
 
 
@@ -59,14 +61,10 @@ def run_warm(argv: list[str]) -> int | None:
 def _converse(
     sock: socket.socket, place: protocol.Place, argv: list[str], env: dict[str, str]
 ) -> int | None:
-    umask = os.umask(0o077)
-    os.umask(umask)
-    request = {"argv": argv, "argv0": sys.argv[0], "cwd": os.getcwd(), "env": env,
-               "path": sys.path, "umask": umask}  # fmt: skip
     sock.settimeout(HANDSHAKE_TIMEOUT)
     opened: list[int] = []
     try:
-        protocol.send(sock, request, _stdio(opened))
+        protocol.send(sock, _request(argv, env), _stdio(opened))
         reply, _ = protocol.receive(sock)
     except (OSError, ValueError):
         reply = None
@@ -79,13 +77,53 @@ def _converse(
         start_launcher(place, env)
         return None
     try:
-        pid = int(reply["pid"])
-        # Ctrl-C goes to this process (the terminal's foreground): the run's halt is its.
-        signal.signal(signal.SIGINT, lambda _signum, _frame: _forward(pid, signal.SIGINT))
-        protocol.send(sock, {"go": True})
+        handler = os.pidfd_open(int(reply["pid"]))  # signals can never reach a reused pid
     except (OSError, ValueError):
-        return None  # no "go" was sent, or it did not arrive: nothing runs there
-    sock.settimeout(None)
+        return None  # it is gone already: nothing ran
+    try:
+        if not _go(sock, handler):
+            return None  # "go" did not arrive: nothing runs there
+        sock.settimeout(None)
+        return _wait_exit(sock)
+    finally:
+        os.close(handler)
+
+
+def _request(argv: list[str], env: dict[str, str]) -> dict[str, object]:
+    """What the handler needs to be this command (see protocol)."""
+    umask = os.umask(0o077)
+    os.umask(umask)
+    streams = {
+        name: {"encoding": stream.encoding, "errors": stream.errors,
+               "line_buffering": stream.line_buffering, "write_through": stream.write_through}
+        for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout), ("stderr", sys.stderr))
+        if isinstance(stream, io.TextIOWrapper)
+    }  # fmt: skip
+    return {"argv": argv, "argv0": sys.argv[0], "cwd": os.getcwd(), "env": env,
+            "path": sys.path, "umask": umask, "streams": streams,
+            "main_package": getattr(sys.modules["__main__"], "__package__", None)}  # fmt: skip
+
+
+def _go(sock: socket.socket, handler: int) -> bool:
+    """Send "go" and from then on pass Ctrl-C to the handler; False when it did not go.
+
+    Ctrl-C is held back while "go" is sent: pressed then, it is passed on once the handler
+    runs, or, when "go" failed, it interrupts this command (exit 130) rather than letting
+    it run cold.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        protocol.send(sock, {"go": True})
+    except OSError:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        return False
+    # Ctrl-C goes to this process (the terminal's foreground): the run's halt is its.
+    signal.signal(signal.SIGINT, lambda _signum, _frame: _forward(handler, signal.SIGINT))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    return True
+
+
+def _wait_exit(sock: socket.socket) -> int:
     while True:
         try:
             message, _ = protocol.receive(sock)
@@ -111,9 +149,9 @@ def _stdio(opened: list[int]) -> list[int]:
     return fds
 
 
-def _forward(pid: int, signum: int) -> None:
+def _forward(handler: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signum)
+        signal.pidfd_send_signal(handler, signum)
 
 
 def start_launcher(place: protocol.Place, env: Mapping[str, str]) -> None:

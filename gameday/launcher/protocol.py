@@ -104,10 +104,14 @@ class Place:
         return cls(path, path.with_suffix(".lock"), path.with_suffix(".log"))
 
 
-def launcher_key(executable: str, prefix: str, package_dir: str, env: Mapping[str, str]) -> str:
+def launcher_key(
+    executable: str, prefix: str, package_dir: str, env: Mapping[str, str], utf8_mode: int
+) -> str:
     """A short name for this interpreter, environment and gameday installation: a launcher
-    serves only commands that would import exactly what it imported."""
-    parts = (executable, prefix, package_dir, env.get("PYTHONPATH", ""), env.get("PYTHONHOME", ""))
+    serves only commands that would import exactly what it imported, in the same UTF-8
+    mode (which decides what `open()` reads and writes)."""
+    parts = (executable, prefix, package_dir, env.get("PYTHONPATH", ""),
+             env.get("PYTHONHOME", ""), f"utf8={utf8_mode}")  # fmt: skip
     return f"{zlib.crc32(chr(0).join(parts).encode()):08x}"
 
 

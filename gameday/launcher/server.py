@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 
 from gameday.launcher import protocol
+from gameday.launcher.handler import handle
 
 IDLE_SECONDS = 600.0
 LOCK_WAIT_SECONDS = 10.0
@@ -196,11 +197,16 @@ def _accept(listener: socket.socket, lock: int, stamps: Stamps, idle: float) -> 
                 _log(f"stale: {changed} changed on disk; exiting")
                 _refuse(conn, {"stale": True})
                 return 0
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                _log(f"cannot fork for a command ({exc}); it runs cold")
+                continue
             if pid == 0:
-                from gameday.launcher.handler import handle
-
-                handle(conn, close=(listener.fileno(), lock))
+                try:
+                    handle(conn, close=(listener.fileno(), lock))
+                finally:
+                    os._exit(70)  # never back into this loop, whatever escaped
             _log(f"command taken by pid {pid}")
 
 

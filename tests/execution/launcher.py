@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from gameday.launcher import client
 from gameday.launcher.protocol import Place
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,10 +104,16 @@ def runtime_env() -> dict[str, str]:
 
 
 def launcher_for(env: dict[str, str]) -> Launcher:
-    """The launcher a `gameday` command with `env` would use (not started)."""
-    place = client.place_for({**os.environ, **env})
-    assert place is not None, "the runtime folder is not private"
-    return Launcher(env=env, place=place)
+    """The launcher a `gameday` command with `env` would use (not started): asked of a
+    Python started with `env`, since the locale may put it in UTF-8 mode."""
+    code = (
+        "import os; from gameday.launcher import client; print(client.place_for(os.environ).socket)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert found.returncode == 0, f"the runtime folder is not private: {found.stderr}"
+    return Launcher(env=env, place=Place.of_socket(Path(found.stdout.strip())))
 
 
 def start_launcher(env: dict[str, str]) -> Launcher:
