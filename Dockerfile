@@ -48,10 +48,13 @@ RUN groupadd --gid 10001 gameday \
 COPY --from=build /opt/gameday /opt/gameday
 
 # HOME is /tmp: libraries that look for ~/.kube or ~/.chaostoolkit find nothing there (in a
-# pod the service account is used) and nothing writes to the read-only root.
+# pod the service account is used) and nothing writes to the read-only root. No warm
+# launcher beside the service: a `kubectl exec ... gameday run` is rare, and a launcher
+# idling for 10 minutes would take ~80 MB of the pod's memory limit.
 ENV PATH=/opt/gameday/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    GAMEDAY_WARM_RUNS=false \
     HOME=/tmp \
     GAMEDAY_HOME=/var/lib/gameday \
     GAMEDAY_PORT=8080

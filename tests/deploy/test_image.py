@@ -110,6 +110,7 @@ def test_it_works_on_a_read_only_root() -> None:
     # Nothing else is written: no bytecode caches, and HOME is the /tmp tmpfs.
     assert envs["PYTHONDONTWRITEBYTECODE"] == "1"
     assert envs["HOME"] == "/tmp"
+    assert envs["GAMEDAY_WARM_RUNS"] == "false"  # no launcher idling beside the service
     assert "GAMEDAY_DATABASE_URL" not in envs  # SQLite defaults into the home: the volume
 
 
