@@ -48,6 +48,11 @@ def error_at(path: str, mark: Mark, message: str) -> SpecError:
     return SpecError(path, mark.line, mark.col, message)
 
 
+def warning_at(path: str, mark: Mark, message: str) -> SpecError:
+    """A warning at `mark`."""
+    return SpecError(path, mark.line, mark.col, message, "warning")
+
+
 def _submodel(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside `X`, `X | None`, `list[X]` or `Annotated[X, ...]`."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -154,6 +154,11 @@ def _forward(handler: int, signum: int) -> None:
         signal.pidfd_send_signal(handler, signum)
 
 
+def launcher_argv(place: protocol.Place) -> list[str]:
+    """The command line of the launcher listening at `place`."""
+    return [sys.executable, "-P", "-m", "gameday.launcher.server", str(place.socket)]
+
+
 def start_launcher(place: protocol.Place, env: Mapping[str, str]) -> None:
     """Start this installation's launcher, detached, for the commands after this one."""
     import subprocess
@@ -162,7 +167,7 @@ def start_launcher(place: protocol.Place, env: Mapping[str, str]) -> None:
     try:
         with open(place.log, "ab") as log:
             subprocess.Popen(
-                [sys.executable, "-P", "-m", "gameday.launcher.server", str(place.socket)],
+                launcher_argv(place),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -7,8 +7,8 @@ on every start.
 Messages are JSON objects, one per datagram of an AF_UNIX SOCK_SEQPACKET socket (which
 keeps message boundaries and reports a closed peer as end of input). The conversation:
 
-    command  -> launcher   {"argv", "argv0", "cwd", "env", "path", "umask"}
-                           + its stdin, stdout and stderr
+    command  -> launcher   {"argv", "argv0", "cwd", "env", "path", "umask", "streams",
+                            "main_package"} + its stdin, stdout and stderr
     launcher -> command    {"pid"}  (the process that will run it)  or  {"stale": true}
     command  -> launcher   {"go": true}          (nothing runs before this)
     launcher -> command    {"exit": CODE}        (when the command is done)

@@ -27,6 +27,7 @@ from gameday.domain.spec_parse import (
     locate_message,
     parse_runbook,
     parse_schedules,
+    warning_at,
 )
 from gameday.domain.spec_values import did_you_mean, localize
 from gameday.domain.specs import GamedaySpec, MonkeySpec, Runbook, WindowSpec
@@ -178,8 +179,7 @@ class _Loader:
         self.errors.append(error_at(parsed.path, parsed.doc.mark(path), message))
 
     def warn(self, parsed: ParsedSpec, path: tuple[str | int, ...], message: str) -> None:
-        mark = parsed.doc.mark(path)
-        self.warnings.append(SpecError(parsed.path, mark.line, mark.col, message, "warning"))
+        self.warnings.append(warning_at(parsed.path, parsed.doc.mark(path), message))
 
 
 def _check_namespaces(loader: _Loader, parsed: ParsedRunbook, protected: frozenset[str]) -> bool:
@@ -203,9 +203,7 @@ def _warn_background_drill(loader: _Loader, parsed: ParsedRunbook) -> None:
     for i in background_in_method(parsed.runbook.experiment):
         mark = parsed.doc.mark(("method", i, "background"))
         message = f"method[{i}].background: {_BACKGROUND_DRILL}"
-        loader.warnings.append(
-            SpecError(parsed.runbook.path, mark.line, mark.col, message, "warning")
-        )
+        loader.warnings.append(warning_at(parsed.runbook.path, mark, message))
 
 
 def _check_runbook(loader: _Loader, parsed: ParsedRunbook, checker: RunbookChecker) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from gameday.launcher import client
 from gameday.launcher.protocol import Place
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,7 +122,7 @@ def start_launcher(env: dict[str, str]) -> Launcher:
     launcher = launcher_for(env)
     with open(launcher.place.log, "ab") as log:
         launcher.process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "gameday.launcher.server", str(launcher.place.socket)],
+            client.launcher_argv(launcher.place),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
